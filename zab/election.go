@@ -1,0 +1,220 @@
+package zab
+
+// election is the state of fast leader election (ZooKeeper's
+// FastLeaderElection), kept across roles: round survives so that a member
+// that leaves a role starts a newer round.
+type election struct {
+	// round is the logical clock (ZooKeeper's logicalclock).
+	round uint64
+	// vote is this member's current proposal while LOOKING; current the
+	// vote it decided on, which it reports to LOOKING peers afterwards.
+	vote, current Vote
+	// recv holds this round's votes from voters (self included); out holds
+	// the votes of voters that already left election.
+	recv, out map[ServerID]Vote
+	// decide is set when a quorum agrees with vote; the member decides at
+	// its next tick unless vote changes first (ZooKeeper's finalizeWait).
+	decide   bool
+	resendAt uint64
+}
+
+// selfVote is the vote a voter starts a round with: itself, with its
+// currentEpoch and last zxid. Observers propose nobody.
+func (n *Node) selfVote() Vote {
+	if !n.isVoter[n.id] {
+		return Vote{}
+	}
+	return Vote{Leader: n.id, Zxid: n.lastZxid, Epoch: n.hs.CurrentEpoch}
+}
+
+// betterVote is ZooKeeper's totalOrderPredicate: whether a beats b by
+// (epoch, zxid, server id), a's candidate being a voter.
+func (n *Node) betterVote(a, b Vote) bool {
+	if !n.isVoter[a.Leader] {
+		return false
+	}
+	if a.Epoch != b.Epoch {
+		return a.Epoch > b.Epoch
+	}
+	if a.Zxid != b.Zxid {
+		return a.Zxid > b.Zxid
+	}
+	return a.Leader > b.Leader
+}
+
+func sameProposal(a, b Vote) bool {
+	return a.Leader == b.Leader && a.Zxid == b.Zxid && a.Epoch == b.Epoch
+}
+
+// becomeLooking starts a new election round.
+func (n *Node) becomeLooking() {
+	n.role = RoleLooking
+	n.leader = 0
+	n.lead, n.learn = nil, nil
+	n.early = nil
+	n.el.round++
+	n.el.vote = n.selfVote()
+	n.el.recv = map[ServerID]Vote{}
+	n.el.out = map[ServerID]Vote{}
+	n.el.decide = false
+	if n.isVoter[n.id] {
+		n.el.recv[n.id] = n.roundVote()
+		n.el.decide = n.termPredicate(n.el.recv, n.el.vote)
+	}
+	n.event(Event{Type: EventRoleChanged, Role: RoleLooking})
+	n.sendNotifications()
+}
+
+func (n *Node) roundVote() Vote {
+	v := n.el.vote
+	v.Round = n.el.round
+	v.State = RoleLooking
+	return v
+}
+
+// sendNotifications sends this member's vote to every other voter.
+func (n *Node) sendNotifications() {
+	v := n.roundVote()
+	for _, id := range n.voters {
+		if id != n.id {
+			n.queueDurable(Message{Type: MsgVote, To: id, Vote: v})
+		}
+	}
+	n.el.resendAt = n.now + uint64(n.cfg.ElectionTicks+n.rand.Intn(n.cfg.ElectionTicks))
+}
+
+// replyVote tells a peer what this member currently thinks.
+func (n *Node) replyVote(to ServerID) {
+	v := n.roundVote()
+	if n.role != RoleLooking {
+		v = n.el.current
+		v.Leader = n.leader
+		v.Round = n.el.round
+		v.State = n.role
+	}
+	n.queueDurable(Message{Type: MsgVote, To: to, Vote: v})
+}
+
+func (n *Node) tickElection() {
+	if n.el.decide {
+		n.decide(n.el.vote)
+		return
+	}
+	if n.now >= n.el.resendAt {
+		n.sendNotifications()
+	}
+}
+
+// termPredicate reports whether a quorum of voters in votes agree with v.
+func (n *Node) termPredicate(votes map[ServerID]Vote, v Vote) bool {
+	c := 0
+	for _, id := range n.voters {
+		if w, ok := votes[id]; ok && sameProposal(w, v) {
+			c++
+		}
+	}
+	return c >= n.quorum
+}
+
+// followQuorum reports whether a quorum of voters in votes follow or lead
+// leader.
+func (n *Node) followQuorum(votes map[ServerID]Vote, leader ServerID) bool {
+	c := 0
+	for _, id := range n.voters {
+		if w, ok := votes[id]; ok && w.Leader == leader {
+			c++
+		}
+	}
+	return c >= n.quorum
+}
+
+// checkLeader is ZooKeeper's checkLeader: a member only follows a leader
+// that says it is leading, and only leads on a vote of its own round.
+func (n *Node) checkLeader(votes map[ServerID]Vote, leader ServerID, round uint64) bool {
+	if leader != n.id {
+		w, ok := votes[leader]
+		return ok && w.State == RoleLeading
+	}
+	return round == n.el.round
+}
+
+func (n *Node) stepVote(m Message) {
+	v := m.Vote
+	if n.role != RoleLooking {
+		if v.State == RoleLooking {
+			n.replyVote(m.From)
+		}
+		return
+	}
+	if v.State == RoleLooking {
+		// The sender left whatever role it had: forget it.
+		delete(n.el.out, m.From)
+	}
+	if !n.isVoter[n.id] {
+		// An observer only listens for a leader that a quorum follows.
+		if n.isVoter[m.From] && (v.State == RoleFollowing || v.State == RoleLeading) {
+			n.el.out[m.From] = v
+			if n.followQuorum(n.el.out, v.Leader) && n.checkLeader(n.el.out, v.Leader, v.Round) {
+				n.decide(v)
+			}
+		}
+		return
+	}
+	if !n.isVoter[m.From] {
+		n.replyVote(m.From)
+		return
+	}
+	switch v.State {
+	case RoleLooking:
+		switch {
+		case v.Round > n.el.round:
+			n.el.round = v.Round
+			n.el.recv = map[ServerID]Vote{}
+			n.el.vote = n.selfVote()
+			if n.betterVote(v, n.el.vote) {
+				n.el.vote = Vote{Leader: v.Leader, Zxid: v.Zxid, Epoch: v.Epoch}
+			}
+			n.el.decide = false
+			n.sendNotifications()
+		case v.Round < n.el.round:
+			n.replyVote(m.From)
+			return
+		case n.betterVote(v, n.el.vote):
+			n.el.vote = Vote{Leader: v.Leader, Zxid: v.Zxid, Epoch: v.Epoch}
+			n.el.decide = false
+			n.sendNotifications()
+		}
+		n.el.recv[m.From] = v
+		n.el.recv[n.id] = n.roundVote()
+		if n.termPredicate(n.el.recv, n.el.vote) {
+			n.el.decide = true
+		}
+	case RoleFollowing, RoleLeading:
+		if v.Round == n.el.round {
+			n.el.recv[m.From] = v
+			if n.termPredicate(n.el.recv, v) && n.checkLeader(n.el.recv, v.Leader, v.Round) {
+				n.decide(v)
+				return
+			}
+		}
+		n.el.out[m.From] = v
+		if n.followQuorum(n.el.out, v.Leader) && n.checkLeader(n.el.out, v.Leader, v.Round) {
+			n.el.round = max(n.el.round, v.Round)
+			n.decide(v)
+		}
+	}
+}
+
+// decide leaves election with v's leader.
+func (n *Node) decide(v Vote) {
+	n.el.decide = false
+	n.el.current = Vote{Leader: v.Leader, Zxid: v.Zxid, Epoch: v.Epoch, Round: n.el.round}
+	switch {
+	case v.Leader == n.id:
+		n.becomeLeading()
+	case n.isVoter[n.id]:
+		n.becomeLearner(v.Leader, RoleFollowing)
+	default:
+		n.becomeLearner(v.Leader, RoleObserving)
+	}
+}

@@ -1,0 +1,26 @@
+package zab
+
+// Status is a point-in-time view of a Node, with the figures ZooKeeper's
+// srvr and mntr commands report.
+type Status struct {
+	ID     ServerID
+	Role   Role
+	Leader ServerID
+	// Established: a leader whose epoch a quorum has acknowledged.
+	Established bool
+	// Synced: a learner that received UPTODATE.
+	Synced        bool
+	AcceptedEpoch uint32
+	CurrentEpoch  uint32
+	Round         uint64
+	LastZxid      Zxid
+	DurableZxid   Zxid
+	Committed     Zxid
+	Applied       Zxid
+	// SyncedFollowers and SyncedObservers count learners that acked
+	// NEWLEADER on their current connection (leader only).
+	SyncedFollowers int
+	SyncedObservers int
+	// PendingSyncs counts learners connected but not yet synced (leader only).
+	PendingSyncs int
+}
