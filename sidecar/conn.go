@@ -572,6 +572,8 @@ func writeReply(hdr jute.RequestHeader, res znode.Result, zxid int64, err error)
 		}
 	case jute.OpMulti:
 		body = multiResponse(res.Multi)
+	case jute.OpReconfig:
+		body = &jute.GetDataResponse{Data: res.Data, Stat: res.Stat}
 	}
 	if body == nil {
 		return jute.AppendFrame(nil, &rh)

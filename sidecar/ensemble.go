@@ -70,6 +70,16 @@ type ensemble struct {
 	// leaderSyncs holds, on the leader, syncs waiting for the commit point
 	// to reach the zxid proposed when they arrived.
 	leaderSyncs []leaderSync
+	// members is the membership in effect here; reconfigPending, on the
+	// leader, the one a prepared reconfig txn will bring (nil when none);
+	// epochStart the leader's history when it was established, which must
+	// be applied before a reconfig is prepared.
+	members         membership
+	reconfigPending *membership
+	epochStart      int64
+
+	// membersView is members for other goroutines.
+	membersView atomic.Pointer[membership]
 }
 
 type reqKey struct {
@@ -113,19 +123,18 @@ func (m treeMachine) Snapshot() (zab.Snapshot, error) {
 
 func newEnsemble(s *Server, disk *storage.Store, seed int64) (*ensemble, error) {
 	cfg := s.cfg
+	members, err := initialMembership(s)
+	if err != nil {
+		return nil, err
+	}
 	zc := zab.DefaultConfig()
 	zc.ID = cfg.ServerID
-	peers := map[zab.ServerID]string{}
-	for _, sp := range cfg.Servers {
-		if sp.Role == PeerObserver {
-			zc.Observers = append(zc.Observers, sp.ID)
-		} else {
-			zc.Voters = append(zc.Voters, sp.ID)
-		}
-		peers[sp.ID] = sp.PeerAddr()
-	}
-	self, ok := cfg.Self()
+	zc.Voters, zc.Observers = members.voters(), members.observers()
+	self, ok := members.get(cfg.ServerID)
 	if !ok {
+		if members.version != 0 {
+			return nil, fmt.Errorf("sidecar: myid %d was removed from the ensemble by reconfig version %x", cfg.ServerID, members.version)
+		}
 		return nil, fmt.Errorf("sidecar: myid %d has no server.%d line", cfg.ServerID, cfg.ServerID)
 	}
 	tick := zabTick
@@ -146,7 +155,7 @@ func newEnsemble(s *Server, disk *storage.Store, seed int64) (*ensemble, error) 
 		return nil, fmt.Errorf("sidecar: starting zab: %w", err)
 	}
 	pc := defaultPeerConfig()
-	pc.Self, pc.ListenAddr, pc.Peers = cfg.ServerID, self.PeerAddr(), peers
+	pc.Self, pc.ListenAddr, pc.Peers, pc.Voters = cfg.ServerID, self.PeerAddr(), members.peers(), members.voters()
 	tr, err := newPeerTransport(pc, s.log)
 	if err != nil {
 		return nil, err
@@ -159,7 +168,9 @@ func newEnsemble(s *Server, disk *storage.Store, seed int64) (*ensemble, error) 
 		byZxid:   make(map[int64]*write),
 		byKey:    make(map[reqKey]*write),
 		syncWait: make(map[uint64]func(error)),
+		members:  members,
 	}
+	e.publishMembers()
 	e.role.Store(int32(zab.RoleLooking))
 	e.voters = len(zc.Voters)
 	e.applied = s.tree.LastZxid()
@@ -297,6 +308,9 @@ func (e *ensemble) propose(req znode.Request, w *write) {
 	z, err := e.node.Propose(jute.EncodeTxn(&hdr, body))
 	if err != nil {
 		e.s.prep.Applied(int64(next)) // forget the changes just prepared
+		if hdr.Type == jute.OpReconfig {
+			e.reconfigPending = nil
+		}
 		if w != nil {
 			w.done(znode.Result{}, 0, errNotServing)
 		}
@@ -415,6 +429,7 @@ func (e *ensemble) handleReady(rd zab.Ready) error {
 		e.s.tree.ReplaceWith(t)
 		e.s.applyMu.Unlock()
 		e.applied = int64(rd.Snapshot.Zxid)
+		e.adoptTreeMembership()
 		e.s.resetSessions()
 		if e.s.feed != nil {
 			e.s.feed.resync()
@@ -427,6 +442,9 @@ func (e *ensemble) handleReady(rd zab.Ready) error {
 		}
 		res := e.s.applyTxn(&hdr, body)
 		e.applied = max(e.applied, int64(ent.Zxid))
+		if hdr.Type == jute.OpReconfig && res.Err == jute.CodeOK {
+			e.onReconfigApplied(res.Data)
+		}
 		if w, ok := e.byZxid[hdr.Zxid]; ok {
 			delete(e.byZxid, hdr.Zxid)
 			w.done(res, hdr.Zxid, nil)
@@ -502,6 +520,8 @@ func (e *ensemble) handleEvent(ev zab.Event) {
 			e.stopServing("role changed to " + ev.Role.String())
 		}
 	case zab.EventLeaderEstablished:
+		e.reconfigPending = nil
+		e.epochStart = int64(e.node.Status().LastZxid)
 		e.s.prep.Reset()
 		e.s.resetSessions()
 		e.serving.Store(true)

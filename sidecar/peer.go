@@ -39,9 +39,14 @@ type peerConfig struct {
 	Listener net.Listener
 	// Peers maps the id of every other member to the host:port it accepts
 	// peer connections on. It may also list Self, which is never dialed.
-	// The member list whose hash peers compare in the handshake is Self
-	// plus these ids.
+	// setPeers replaces it while the transport runs.
 	Peers map[zab.ServerID]string
+	// Voters, if not empty, is the member list whose hash peers compare in
+	// the handshake; empty means Self plus the ids of Peers. An ensemble
+	// passes its voters, which only a reconfiguration of voters changes:
+	// observers come and go by reconfiguration while members that have
+	// not applied it yet must still talk to each other.
+	Voters []zab.ServerID
 	// MaxFrameBytes is the largest message frame sent or accepted; a SNAP
 	// sync carries the whole tree in one frame. Default 256 MiB.
 	MaxFrameBytes uint32
@@ -158,9 +163,9 @@ type peerTransport struct {
 	hello   peerHello
 	members []zab.ServerID
 	recv    chan zab.Message
-	// links holds one entry per peer. Invariant: fixed after
-	// newPeerTransport, never holds Self.
-	links map[zab.ServerID]*peerLink
+	// links holds one entry per peer and never holds Self. The map is
+	// never modified once stored: setPeers stores a new one, under mu.
+	links atomic.Pointer[map[zab.ServerID]*peerLink]
 
 	started   atomic.Bool
 	misrouted atomic.Uint64
@@ -200,6 +205,8 @@ type peerLink struct {
 	queue  chan *zab.Message
 	active atomic.Bool
 	state  atomic.Int32
+	// stop is closed when setPeers removes the link; its dial loop ends.
+	stop chan struct{}
 
 	sent, dropped, received, rejected atomic.Uint64
 	inbound                           atomic.Int32
@@ -255,21 +262,71 @@ func newPeerTransport(cfg peerConfig, log zerolog.Logger) (*peerTransport, error
 		codec:   newPeerCodec(cfg.MaxFrameBytes),
 		ln:      ln,
 		recv:    make(chan zab.Message, cfg.RecvQueueLen),
-		links:   map[zab.ServerID]*peerLink{},
 		inbound: map[net.Conn]struct{}{},
 
 		refusals: map[string]time.Time{},
 	}
-	t.members = append(slices.Collect(maps.Keys(cfg.Peers)), cfg.Self)
+	t.members = slices.Clone(cfg.Voters)
+	if len(t.members) == 0 {
+		t.members = append(slices.Collect(maps.Keys(cfg.Peers)), cfg.Self)
+	}
 	slices.Sort(t.members)
 	t.members = slices.Compact(t.members)
 	t.hello = peerHello{Version: peerHandshakeVersion, ID: cfg.Self, Nonce: rand.Uint64(), Members: peerMemberHash(t.members)}
+	links := map[zab.ServerID]*peerLink{}
 	for id, addr := range cfg.Peers {
 		if id != cfg.Self {
-			t.links[id] = &peerLink{id: id, addr: addr}
+			links[id] = newPeerLink(id, addr)
 		}
 	}
+	t.links.Store(&links)
 	return t, nil
+}
+
+func newPeerLink(id zab.ServerID, addr string) *peerLink {
+	return &peerLink{id: id, addr: addr, stop: make(chan struct{})}
+}
+
+// peers returns the current links (never to be modified).
+func (t *peerTransport) peers() map[zab.ServerID]*peerLink { return *t.links.Load() }
+
+// setPeers makes peers (id to host:port, Self ignored) the members this
+// transport talks to, as a reconfiguration decided: a new id gets a link,
+// a removed id's link stops (messages queued for it are dropped and its
+// connections are left to fail), an id whose address changed gets a new
+// link. The member hash of the handshake does not change. Any goroutine.
+func (t *peerTransport) setPeers(peers map[zab.ServerID]string) error {
+	for id, addr := range peers {
+		if id == 0 {
+			return fmt.Errorf("%w: Peers: contains id 0", errPeerConfig)
+		}
+		if _, _, err := net.SplitHostPort(addr); id != t.cfg.Self && err != nil {
+			return fmt.Errorf("%w: Peers: server %d: address %q: want host:port", errPeerConfig, id, addr)
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	old := t.peers()
+	next := make(map[zab.ServerID]*peerLink, len(peers))
+	for id, addr := range peers {
+		if id == t.cfg.Self {
+			continue
+		}
+		if l := old[id]; l != nil && l.addr == addr {
+			next[id] = l
+			continue
+		}
+		next[id] = newPeerLink(id, addr)
+		t.log.Info().Uint64("peer_id", uint64(id)).Str("peer_addr", addr).Msg("peer added")
+	}
+	for id, l := range old {
+		if next[id] != l {
+			close(l.stop)
+			t.log.Info().Uint64("peer_id", uint64(id)).Str("peer_addr", l.addr).Msg("peer removed")
+		}
+	}
+	t.links.Store(&next)
+	return nil
 }
 
 // Addr returns the address the transport accepts peer connections on.
@@ -286,7 +343,7 @@ func (t *peerTransport) Recv() <-chan zab.Message { return t.recv }
 // transport keeps m (and the slices it references) until it is written:
 // the caller must not modify them after Send.
 func (t *peerTransport) Send(m zab.Message) {
-	l := t.links[m.To]
+	l := t.peers()[m.To]
 	if l == nil {
 		t.misrouted.Add(1)
 		return
@@ -312,6 +369,11 @@ func (t *peerTransport) activate(l *peerLink) {
 	if l.active.Load() {
 		return
 	}
+	select {
+	case <-l.stop:
+		return // removed: Send finds no queue and drops
+	default:
+	}
 	l.queue = make(chan *zab.Message, t.cfg.SendQueueLen)
 	l.active.Store(true)
 	if t.runCtx != nil && !t.closed {
@@ -323,12 +385,12 @@ func (t *peerTransport) activate(l *peerLink) {
 // Stats returns a snapshot of the counters.
 func (t *peerTransport) Stats() peerStats {
 	s := peerStats{
-		Peers:     make(map[zab.ServerID]peerLinkStats, len(t.links)),
+		Peers:     make(map[zab.ServerID]peerLinkStats, len(t.peers())),
 		Misrouted: t.misrouted.Load(),
 		Refused:   t.refused.Load(),
 		BadFrames: t.badFrames.Load(),
 	}
-	for id, l := range t.links {
+	for id, l := range t.peers() {
 		s.Peers[id] = peerLinkStats{
 			Addr:      l.addr,
 			Connected: l.state.Load() == peerConnected,
@@ -356,7 +418,7 @@ func (t *peerTransport) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	t.mu.Lock()
 	t.runCtx, t.runWG = ctx, &wg
-	for _, l := range t.links {
+	for _, l := range t.peers() {
 		if l.active.Load() {
 			wg.Go(func() { t.dialLoop(ctx, l) })
 		}
@@ -364,7 +426,7 @@ func (t *peerTransport) Run(ctx context.Context) error {
 	t.mu.Unlock()
 	acceptDone := make(chan error, 1)
 	wg.Go(func() { acceptDone <- t.acceptLoop(ctx, &wg) })
-	t.log.Info().Str("addr", t.ln.Addr().String()).Int("peers", len(t.links)).Msg("peer transport listening")
+	t.log.Info().Str("addr", t.ln.Addr().String()).Int("peers", len(t.peers())).Msg("peer transport listening")
 
 	var err error
 	select {

@@ -23,8 +23,9 @@ import (
 //
 // id is the sender's zab.ServerID, nonce a random number the dialer picks
 // once per process (it tells a member that dialed itself from another
-// member claiming its id), members the SHA-256 of the sorted member ids
-// (peerMemberHash). The acceptor refuses (status 1, with a reason a person
+// member claiming its id), members the SHA-256 of the sorted ids of the
+// voters (peerMemberHash; of every member when the transport is given no
+// voters): observers come and go by reconfiguration, voters do not. The acceptor refuses (status 1, with a reason a person
 // can act on, then closes) a hello whose version it does not speak, whose
 // id is its own or not among its members, or whose member hash differs
 // from its own; otherwise it answers status 0 with its own id, and from

@@ -116,12 +116,12 @@ func (t *peerTransport) checkHello(h peerHello, remote string) (*peerLink, strin
 		}
 		return nil, fmt.Sprintf("server id %d is this member's own id: conflicting id claimed by another member on host %s", h.ID, host)
 	}
-	l := t.links[h.ID]
+	l := t.peers()[h.ID]
 	if l == nil {
 		return nil, fmt.Sprintf("server id %d is not in this member's server list", h.ID)
 	}
 	if h.Members != t.hello.Members {
-		return nil, fmt.Sprintf("server list differs: this member's servers are %v", t.members)
+		return nil, fmt.Sprintf("voter list differs: this member's voters are %v", t.members)
 	}
 	return l, ""
 }

@@ -35,6 +35,8 @@ func (t *peerTransport) dialLoop(ctx context.Context, l *peerLink) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-l.stop:
+			return
 		case first = <-l.queue:
 		}
 		l.state.Store(peerDialing)
@@ -148,6 +150,13 @@ func (t *peerTransport) pump(ctx context.Context, l *peerLink, c net.Conn, first
 		close(dead)
 	}()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
+	go func() {
+		select {
+		case <-l.stop:
+			c.Close() // removed by a reconfiguration
+		case <-dead:
+		}
+	}()
 	defer func() {
 		stop()
 		c.Close()

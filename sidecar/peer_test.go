@@ -325,7 +325,7 @@ func TestPeerTransportRefusesStrangersOthersKeepWorking(t *testing.T) {
 		{"unknown id", 7, map[zab.ServerID]string{1: addrs[1], 2: addrs[2], 3: addrs[3]}, 1, one,
 			"server id 7 is not in this member's server list"},
 		{"member list differs", 3, map[zab.ServerID]string{1: addrs[1], 2: addrs[2], 4: "127.0.0.1:1"}, 1, one,
-			"server list differs: this member's servers are [1 2 3]"},
+			"voter list differs: this member's voters are [1 2 3]"},
 		{"conflicting id", 1, map[zab.ServerID]string{2: addrs[1], 3: addrs[3]}, 2, one,
 			"server id 1 is this member's own id: conflicting id"},
 	}
@@ -647,7 +647,7 @@ func TestPeerTransportActivatesLinksOnFirstSend(t *testing.T) {
 	}
 	p := startPeer(t, 1, peerListen(t, ""), peers, nil)
 	p.tr.Send(zab.Message{Type: zab.MsgPing, From: 1, To: 7})
-	for id, l := range p.tr.links {
+	for id, l := range p.tr.peers() {
 		if got := l.active.Load(); got != (id == 7) || (l.queue != nil) != (id == 7) {
 			t.Fatalf("link %d active %v", id, got)
 		}

@@ -96,6 +96,9 @@ func New(cfg *Config, log zerolog.Logger) (*Server, error) {
 		SkipACL:              cfg.SkipACL(),
 		ReconfigEnabled:      cfg.ReconfigEnabled,
 		Standalone:           cfg.Standalone(),
+		Reconfig: func(req *jute.ReconfigRequest, zxid int64, authorize func() error) ([]byte, error) {
+			return s.ens.prepareReconfig(req, zxid, authorize) // Prep calls it only on an ensemble
+		},
 	})
 	s.sessions = newSessionTracker(uint64(cfg.ServerID), time.Now())
 	s.snaps = &snapshotter{s: s, st: disk, every: int64(max(cfg.SnapCountTxns, 1))}

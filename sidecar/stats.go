@@ -94,6 +94,9 @@ func (s *Server) ServerStats() ServerStats {
 		st.Serving = e.serving.Load()
 		zs := e.status()
 		st.QuorumSize = zs.voters
+		if m := e.membersView.Load(); m != nil {
+			st.Members, st.ConfigVersion = m.servers, m.version
+		}
 		switch zs.Role {
 		case zab.RoleLeading:
 			st.Mode, st.PeerState = "leader", "leading - broadcast"

@@ -209,6 +209,45 @@ func (n *Node) Send(to ServerID, data []byte) error {
 	return nil
 }
 
+// SetObservers replaces the observers with obs, as a committed
+// reconfiguration decided. The driver calls it when it applies that txn,
+// on every member, so that all of them change at the same point of the
+// history. Observers never count toward a quorum, so changing them cannot
+// change what is committed nor who may lead. On a leader, the connection
+// of an observer that is no longer one is dropped, and an observer that
+// was added may connect from then on. A member that is removed stops
+// hearing from its leader and stays LOOKING.
+//
+// It returns ErrConfig, changing nothing, if obs lists 0, an id twice or
+// a voter.
+func (n *Node) SetObservers(obs []ServerID) error {
+	seen := map[ServerID]bool{}
+	for _, o := range obs {
+		switch {
+		case o == 0:
+			return fmt.Errorf("%w: observers: contains id 0", ErrConfig)
+		case seen[o]:
+			return fmt.Errorf("%w: observers: lists %d twice", ErrConfig, o)
+		case n.isVoter[o]:
+			return fmt.Errorf("%w: observers: %d is a voter", ErrConfig, o)
+		}
+		seen[o] = true
+	}
+	n.cfg.Observers = slices.Clone(obs)
+	n.isObserver = seen
+	if n.role == RoleLeading {
+		for _, h := range n.lead.sortedHandlers() {
+			if h.observer && !seen[h.id] {
+				n.dropHandler(h)
+			}
+		}
+	}
+	return nil
+}
+
+// Observers returns the current observers, sorted.
+func (n *Node) Observers() []ServerID { return n.sortedObservers() }
+
 // Status returns a snapshot of the Node's state.
 func (n *Node) Status() Status {
 	s := Status{

@@ -14,6 +14,9 @@ type Result struct {
 	Err  jute.Code
 	Path string
 	Stat jute.Stat
+	// Data is the new /zookeeper/config contents of a reconfig txn, which
+	// its reply carries; nil for other txns.
+	Data []byte
 	// Multi holds one result per op of a multi txn.
 	Multi []Result
 }
@@ -56,6 +59,9 @@ func (t *Tree) apply(hdr *jute.TxnHeader, typ jute.OpCode, body jute.Record) Res
 	case *jute.SetDataTxn:
 		r.Path = b.Path
 		r.Stat, err = t.setData(b.Path, b.Data, b.Version, hdr.Zxid, hdr.Time)
+		if typ == jute.OpReconfig {
+			r.Data = b.Data
+		}
 	case *jute.SetACLTxn:
 		r.Path = b.Path
 		r.Stat, err = t.setACL(b.Path, b.ACL, b.Version)

@@ -15,14 +15,20 @@ type PrepConfig struct {
 	ExtendedTypesEnabled bool
 	// SkipACL disables every ACL check (zookeeper.skipACL).
 	SkipACL bool
-	// ReconfigEnabled is reconfigEnabled. Prep itself never reconfigures:
-	// without it reconfig is RECONFIGDISABLED; with it, UNIMPLEMENTED on a
-	// standalone server (as ZooKeeper answers) and, in an ensemble, NOAUTH
-	// for callers without WRITE on /zookeeper/config and UNIMPLEMENTED for
-	// the others (dynamic reconfiguration is not supported yet).
+	// ReconfigEnabled is reconfigEnabled. Without it reconfig is
+	// RECONFIGDISABLED; with it, UNIMPLEMENTED on a standalone server (as
+	// ZooKeeper answers) and, in an ensemble, what Reconfig decides.
 	ReconfigEnabled bool
 	// Standalone is set on a server with no ensemble.
 	Standalone bool
+	// Reconfig prepares a reconfig on an ensemble's leader: it checks req
+	// against the membership, calls authorize (which checks WRITE on
+	// /zookeeper/config, ZooKeeper's last check) once req is valid, and
+	// only then records the change as in progress and returns the new
+	// /zookeeper/config contents, which the txn at zxid sets. An error
+	// from it or from authorize fails the request; jute.Codes pass through
+	// to the client. Nil means UNIMPLEMENTED.
+	Reconfig func(req *jute.ReconfigRequest, zxid int64, authorize func() error) ([]byte, error)
 }
 
 // Request is a client write request to prepare.
@@ -368,16 +374,24 @@ func (p *Prep) prepareOne(zxid, timeMs int64, typ jute.OpCode, session int64, au
 		if !p.cfg.ReconfigEnabled {
 			return nil, ErrReconfigDisabled
 		}
-		if !p.cfg.Standalone {
-			rec, ok := p.get(ConfigPath)
-			if !ok {
-				return nil, ErrNoNode
-			}
-			if err := p.checkACL(rec.acl, jute.PermWrite, auth); err != nil {
-				return nil, err
-			}
+		req, ok := body.(*jute.ReconfigRequest)
+		if !ok {
+			return nil, ErrMarshalling
 		}
-		return nil, ErrUnimplemented
+		if p.cfg.Standalone || p.cfg.Reconfig == nil {
+			return nil, ErrUnimplemented
+		}
+		rec, ok := p.get(ConfigPath)
+		if !ok {
+			return nil, ErrNoNode
+		}
+		data, err := p.cfg.Reconfig(req, zxid, func() error { return p.checkACL(rec.acl, jute.PermWrite, auth) })
+		if err != nil {
+			return nil, err
+		}
+		rec.stat.Version, rec.stat.Mtime, rec.stat.Mzxid = -1, timeMs, zxid
+		p.put(zxid, ConfigPath, true, rec)
+		return &jute.SetDataTxn{Path: ConfigPath, Data: data, Version: -1}, nil
 	}
 	return nil, ErrUnimplemented
 }

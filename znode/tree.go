@@ -494,3 +494,26 @@ func (t *Tree) DataWatches() map[int64][]string {
 	sortReport(&r)
 	return r.BySession
 }
+
+// InitConfig sets the contents of /zookeeper/config outside the log, as
+// ZooKeeper does at startup from its configuration
+// (ZKDatabase.initConfigInZKDatabase): the data, version -1, mzxid zxid,
+// mtime timeMs. No watch fires. A reconfig txn later sets it through the
+// log like any setData.
+func (t *Tree) InitConfig(data []byte, zxid, timeMs int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := t.nodes[ConfigPath]
+	t.dataSize += int64(len(data) - len(n.data))
+	n.data = data
+	n.stat.Version = -1
+	n.stat.Mzxid = zxid
+	n.stat.Mtime = timeMs
+}
+
+// ConfigData returns the contents of /zookeeper/config.
+func (t *Tree) ConfigData() []byte {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.nodes[ConfigPath].data
+}

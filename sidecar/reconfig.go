@@ -1,0 +1,323 @@
+package sidecar
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zkmesh/zkmesh/jute"
+	"github.com/zkmesh/zkmesh/zab"
+	"github.com/zkmesh/zkmesh/znode"
+)
+
+// Dynamic reconfiguration.
+//
+// The ensemble's membership lives in /zookeeper/config, as in ZooKeeper:
+// `server.N=...` lines sorted by id, then `version=<hex>`, the zxid of the
+// reconfig txn that set it (0 for the server lines of zoo.cfg). A reconfig
+// request is checked on the leader in ZooKeeper's order (in progress,
+// version, syntax, voter count, quorum, then WRITE on /zookeeper/config),
+// and becomes a setData of /zookeeper/config logged as a reconfig txn. It
+// takes effect on every member when that txn is applied, at the same point
+// of the history everywhere; after a restart the membership is read back
+// from the recovered tree, which wins over zoo.cfg's server lines.
+//
+// Observers may be added, removed and readdressed. The voter set cannot
+// change yet: such a request gets UNIMPLEMENTED, and says why in the log.
+
+// membership is the ensemble's configuration as /zookeeper/config holds it.
+type membership struct {
+	// servers is sorted by id, ids unique.
+	servers []ServerSpec
+	version int64
+}
+
+// String formats m as ZooKeeper's QuorumMaj.toString does.
+func (m membership) String() string {
+	var b strings.Builder
+	for _, s := range m.servers {
+		b.WriteString(s.String())
+		b.WriteByte('\n')
+	}
+	b.WriteString("version=" + strconv.FormatInt(m.version, 16))
+	return b.String()
+}
+
+func (m membership) ids(role PeerType) []zab.ServerID {
+	var out []zab.ServerID
+	for _, s := range m.servers {
+		if s.Role == role {
+			out = append(out, s.ID)
+		}
+	}
+	return out
+}
+
+func (m membership) voters() []zab.ServerID    { return m.ids(PeerParticipant) }
+func (m membership) observers() []zab.ServerID { return m.ids(PeerObserver) }
+
+func (m membership) get(id zab.ServerID) (ServerSpec, bool) {
+	for _, s := range m.servers {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return ServerSpec{}, false
+}
+
+// peers maps every member to its peer address.
+func (m membership) peers() map[zab.ServerID]string {
+	out := make(map[zab.ServerID]string, len(m.servers))
+	for _, s := range m.servers {
+		out[s.ID] = s.PeerAddr()
+	}
+	return out
+}
+
+func newMembership(servers []ServerSpec, version int64) membership {
+	s := slices.Clone(servers)
+	slices.SortFunc(s, func(a, b ServerSpec) int { return int(a.ID) - int(b.ID) })
+	return membership{servers: s, version: version}
+}
+
+// errBadMembership says what is wrong with a server list.
+var errBadMembership = errors.New("sidecar: bad membership")
+
+// parseMembership reads a membership from `server.N=spec` entries
+// separated by newlines or commas, and an optional `version=<hex>`.
+// Blank entries are skipped.
+func parseMembership(text string) (membership, error) {
+	var m membership
+	byID := map[zab.ServerID]ServerSpec{}
+	for _, line := range strings.FieldsFunc(text, func(r rune) bool { return r == '\n' || r == ',' }) {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		key, value, ok := strings.Cut(line, "=")
+		if !ok {
+			return m, fmt.Errorf("%w: %q: want server.N=spec", errBadMembership, line)
+		}
+		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
+		if key == "version" {
+			v, err := strconv.ParseInt(value, 16, 64)
+			if err != nil || v < 0 {
+				return m, fmt.Errorf("%w: version %q is not a hex zxid", errBadMembership, value)
+			}
+			m.version = v
+			continue
+		}
+		s, err := parseJoiner(key, value)
+		if err != nil {
+			return m, err
+		}
+		byID[s.ID] = s
+	}
+	servers := make([]ServerSpec, 0, len(byID))
+	for _, s := range byID {
+		servers = append(servers, s)
+	}
+	out := newMembership(servers, m.version)
+	return out, out.checkAddresses()
+}
+
+// parseJoiner parses one `server.N` key and its spec.
+func parseJoiner(key, value string) (ServerSpec, error) {
+	idText, ok := strings.CutPrefix(key, "server.")
+	if !ok {
+		return ServerSpec{}, fmt.Errorf("%w: %q: want server.N", errBadMembership, key)
+	}
+	s, reason := parseServerLine(idText, value)
+	if reason != "" {
+		return s, fmt.Errorf("%w: %s: %s", errBadMembership, key, reason)
+	}
+	return s, nil
+}
+
+// checkAddresses refuses two members sharing a peer or election address.
+func (m membership) checkAddresses() error {
+	seen := map[string]zab.ServerID{}
+	for _, s := range m.servers {
+		for _, a := range []string{s.PeerAddr(), s.ElectionAddr()} {
+			if other, dup := seen[a]; dup && other != s.ID {
+				return fmt.Errorf("%w: server.%d and server.%d share address %s", errBadMembership, other, s.ID, a)
+			}
+			seen[a] = s.ID
+		}
+	}
+	return nil
+}
+
+// next computes the membership a reconfig request asks for from m.
+func (m membership) next(req *jute.ReconfigRequest) (membership, error) {
+	if req.NewMembers != "" {
+		n, err := parseMembership(req.NewMembers)
+		if err != nil {
+			return n, err
+		}
+		for _, s := range n.servers {
+			if s.ClientPort == 0 {
+				return n, fmt.Errorf("%w: server.%d: each server needs its client port (;[host:]port)", errBadMembership, s.ID)
+			}
+		}
+		return n, nil
+	}
+	byID := map[zab.ServerID]ServerSpec{}
+	for _, s := range m.servers {
+		byID[s.ID] = s
+	}
+	for _, leaving := range splitList(req.LeavingServers) {
+		id, err := strconv.ParseUint(leaving, 10, 64)
+		if err != nil {
+			return m, fmt.Errorf("%w: leaving server %q is not a server id", errBadMembership, leaving)
+		}
+		delete(byID, zab.ServerID(id))
+	}
+	for _, joiner := range splitList(req.JoiningServers) {
+		key, value, ok := strings.Cut(joiner, "=")
+		if !ok {
+			return m, fmt.Errorf("%w: %q: wrong format of server string", errBadMembership, joiner)
+		}
+		s, err := parseJoiner(strings.TrimSpace(key), strings.TrimSpace(value))
+		if err != nil {
+			return m, err
+		}
+		if s.ClientPort == 0 {
+			return m, fmt.Errorf("%w: %s: each server should have 3 ports specified", errBadMembership, key)
+		}
+		byID[s.ID] = s
+	}
+	servers := make([]ServerSpec, 0, len(byID))
+	for _, s := range byID {
+		servers = append(servers, s)
+	}
+	n := newMembership(servers, 0)
+	return n, n.checkAddresses()
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// initialMembership decides the membership a member starts with: the one in
+// its recovered tree if a reconfig ever set it, else zoo.cfg's server
+// lines, which it then writes into /zookeeper/config as ZooKeeper does.
+func initialMembership(s *Server) (membership, error) {
+	static := newMembership(s.cfg.Servers, 0)
+	data := s.tree.ConfigData()
+	if len(data) > 0 {
+		m, err := parseMembership(string(data))
+		if err == nil && m.version > 0 {
+			s.log.Info().Str("version", strconv.FormatInt(m.version, 16)).Int("servers", len(m.servers)).
+				Msg("membership from the last reconfig (it wins over zoo.cfg's server lines)")
+			return m, nil
+		}
+	}
+	s.tree.InitConfig([]byte(static.String()), 0, time.Now().UnixMilli())
+	return static, nil
+}
+
+// prepareReconfig is Prep's Reconfig hook on the leader; it runs on the run
+// goroutine, like every Prepare.
+func (e *ensemble) prepareReconfig(req *jute.ReconfigRequest, zxid int64, authorize func() error) ([]byte, error) {
+	if e.reconfigPending != nil || e.applied < e.epochStart {
+		return nil, jute.CodeReconfigInProgress
+	}
+	cur := e.members
+	if req.CurConfigID != -1 && req.CurConfigID != cur.version {
+		return nil, fmt.Errorf("%w: reconfig from version %x, last seen version is %x", znode.ErrBadVersion, req.CurConfigID, cur.version)
+	}
+	next, err := cur.next(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", znode.ErrBadArguments, err)
+	}
+	voters := next.voters()
+	minVoters := 1
+	if e.s.cfg.StandaloneEnabled {
+		minVoters = 2 // as ZooKeeper: fewer would be a standalone server
+	}
+	if len(voters) < minVoters {
+		return nil, fmt.Errorf("%w: the new configuration must include at least %d voters", znode.ErrBadArguments, minVoters)
+	}
+	if !slices.Equal(voters, cur.voters()) {
+		e.s.log.Warn().Str("voters", fmt.Sprint(voters)).Str("current", fmt.Sprint(cur.voters())).
+			Msg("reconfig refused: changing the voters is not supported yet (observers may be added, removed and readdressed)")
+		return nil, znode.ErrUnimplemented
+	}
+	if _, ok := next.get(e.s.cfg.ServerID); !ok {
+		return nil, fmt.Errorf("%w: the leader cannot leave", znode.ErrBadArguments)
+	}
+	if err := authorize(); err != nil {
+		return nil, err
+	}
+	next.version = zxid
+	e.reconfigPending = &next
+	return []byte(next.String()), nil
+}
+
+// applyMembership makes m the membership of this member: zab's observers,
+// the transport's peers, and what conf and mntr report. It runs on the run
+// goroutine when a reconfig txn is applied or a snapshot brings a newer one.
+func (e *ensemble) applyMembership(m membership) {
+	if p := e.reconfigPending; p != nil && p.version <= m.version {
+		e.reconfigPending = nil
+	}
+	if m.version <= e.members.version {
+		return
+	}
+	if !slices.Equal(m.voters(), e.members.voters()) {
+		// Leaders refuse such a change; a log that holds one comes from
+		// another implementation or a later version.
+		e.s.log.Error().Str("voters", fmt.Sprint(m.voters())).Msg("ignoring a reconfig that changes the voters")
+		return
+	}
+	if err := e.node.SetObservers(m.observers()); err != nil {
+		e.s.log.Error().Err(err).Msg("ignoring a reconfig zab refuses")
+		return
+	}
+	if err := e.tr.setPeers(m.peers()); err != nil {
+		e.s.log.Error().Err(err).Msg("reconfig: peer addresses")
+	}
+	e.members = m
+	e.publishMembers()
+	e.s.log.Info().Str("version", strconv.FormatInt(m.version, 16)).Str("observers", fmt.Sprint(m.observers())).
+		Msg("membership changed by reconfig")
+	if _, ok := m.get(e.s.cfg.ServerID); !ok {
+		e.s.log.Warn().Msg("this member was removed from the ensemble by reconfig")
+	}
+}
+
+// onReconfigApplied applies the membership a reconfig txn set.
+func (e *ensemble) onReconfigApplied(data []byte) {
+	m, err := parseMembership(string(data))
+	if err != nil {
+		e.s.log.Error().Err(err).Msg("a committed reconfig does not parse; membership unchanged")
+		return
+	}
+	e.applyMembership(m)
+}
+
+// adoptTreeMembership applies the membership in the tree when it is newer
+// than this member's (after a snapshot from the leader).
+func (e *ensemble) adoptTreeMembership() {
+	m, err := parseMembership(string(e.s.tree.ConfigData()))
+	if err != nil || m.version == 0 {
+		return
+	}
+	e.applyMembership(m)
+}
+
+// publishMembers makes the membership visible to the four-letter words.
+func (e *ensemble) publishMembers() {
+	m := e.members
+	e.membersView.Store(&m)
+}

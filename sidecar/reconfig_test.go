@@ -1,0 +1,184 @@
+package sidecar
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zkmesh/zkmesh/jute"
+	"github.com/zkmesh/zkmesh/zab"
+	"github.com/zkmesh/zkmesh/znode"
+)
+
+func TestMembershipParseFormatAndNext(t *testing.T) {
+	cur, err := parseMembership("server.2=127.0.0.1:2889:3889:participant;0.0.0.0:2182\nserver.1=127.0.0.1:2888:3888:participant;0.0.0.0:2181\nversion=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	joining := "server.100=0.0.0.0:4000:4001:observer;0.0.0.0:4002"
+	next, err := cur.next(&jute.ReconfigRequest{JoiningServers: joining})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next.version = 0x100000005
+	want := "server.1=127.0.0.1:2888:3888:participant;0.0.0.0:2181\n" +
+		"server.2=127.0.0.1:2889:3889:participant;0.0.0.0:2182\n" + joining + "\nversion=100000005"
+	if got := next.String(); got != want {
+		t.Fatalf("formatted\n%s\nwant\n%s", got, want)
+	}
+	back, err := parseMembership(next.String())
+	if err != nil || back.String() != want {
+		t.Fatalf("round trip: %v\n%s", err, back)
+	}
+	if o := next.observers(); len(o) != 1 || o[0] != 100 {
+		t.Fatalf("observers %v", o)
+	}
+	left, err := next.next(&jute.ReconfigRequest{LeavingServers: "100"})
+	if err != nil || strings.Contains(left.String(), "server.100") {
+		t.Fatalf("leaving: %v\n%s", err, left)
+	}
+	nonInc, err := cur.next(&jute.ReconfigRequest{NewMembers: "server.1=127.0.0.1:2888:3888:participant;2181,server.2=127.0.0.1:2889:3889;2182"})
+	if err != nil || len(nonInc.voters()) != 2 {
+		t.Fatalf("non-incremental: %v %v", err, nonInc)
+	}
+	for _, bad := range []*jute.ReconfigRequest{
+		{JoiningServers: "some thing"},
+		{JoiningServers: "server.7=127.0.0.1:1:2:observer"}, // no client port
+		{JoiningServers: "server.x=127.0.0.1:1:2:observer;3"},
+		{JoiningServers: "server.7=127.0.0.1:2888:5:observer;3"}, // peer address of server.1
+		{LeavingServers: "one"},
+		{NewMembers: "server.1=127.0.0.1:2888:3888"},
+	} {
+		if _, err := cur.next(bad); !errors.Is(err, errBadMembership) {
+			t.Errorf("%+v: %v, want errBadMembership", bad, err)
+		}
+	}
+}
+
+// startReconfigMember starts member m of an ensemble with reconfigEnabled
+// and super:test as the super user.
+func startReconfigMember(t *testing.T, m *member, servers []ServerSpec) {
+	t.Helper()
+	s, addr, stop := startStoppable(t, m.dir, func(c *Config) {
+		c.Servers = servers
+		c.ServerID = zab.ServerID(m.id)
+		c.InitLimitTicks = 10
+		c.SyncLimitTicks = 5
+		c.ReconfigEnabled = true
+		c.System[sysSuperDigest] = znode.DigestID("super:test")
+	})
+	m.srv, m.addr, m.stop = s, addr, stop
+	t.Cleanup(stop)
+}
+
+func configData(t *testing.T, c *zk.Conn) string {
+	t.Helper()
+	data, _, err := c.Get("/zookeeper/config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// An observer is added to a running ensemble by reconfig, syncs and serves;
+// the change survives a voter's restart; removed again, it stops serving.
+// Voter changes, stale versions, bad input and callers without WRITE on
+// /zookeeper/config are refused with ZooKeeper's codes.
+func TestReconfigAddsAndRemovesObserver(t *testing.T) {
+	var voters []ServerSpec
+	for i := 1; i <= 3; i++ {
+		voters = append(voters, ServerSpec{ID: zab.ServerID(i), Host: "127.0.0.1", PeerPort: freePort(t), ElectionPort: freePort(t), Role: PeerParticipant})
+	}
+	ms := make([]*member, 3)
+	for i := range ms {
+		ms[i] = &member{id: i + 1, dir: t.TempDir()}
+		startReconfigMember(t, ms[i], voters)
+	}
+	waitServing(t, ms...)
+
+	super, _ := connect(t, ms[1].addr)
+	if err := super.AddAuth("digest", []byte("super:test")); err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := connect(t, ms[2].addr)
+	before := configData(t, super)
+	if !strings.HasPrefix(before, voters[0].String()+"\n") || !strings.HasSuffix(before, "\nversion=0") {
+		t.Fatalf("initial /zookeeper/config:\n%s", before)
+	}
+
+	obs := ServerSpec{ID: 4, Host: "127.0.0.1", PeerPort: freePort(t), ElectionPort: freePort(t), Role: PeerObserver, ClientHost: "127.0.0.1", ClientPort: freePort(t)}
+	joining := obs.String()
+	// The observer starts knowing itself; the voters refuse it for now.
+	o := &member{id: 4, dir: t.TempDir()}
+	startReconfigMember(t, o, append(append([]ServerSpec{}, voters...), obs))
+	time.Sleep(300 * time.Millisecond)
+	if o.srv.serving() {
+		t.Fatal("an observer the voters do not know is serving")
+	}
+
+	if _, err := plain.IncrementalReconfig([]string{joining}, nil, -1); !errors.Is(err, zk.ErrNoAuth) {
+		t.Fatalf("reconfig without WRITE on /zookeeper/config: %v, want NOAUTH", err)
+	}
+	if _, err := plain.IncrementalReconfig([]string{"some thing"}, nil, -1); !errors.Is(err, zk.ErrBadArguments) {
+		t.Fatalf("reconfig of bad input: %v, want BADARGUMENTS", err)
+	}
+	if _, err := super.IncrementalReconfig([]string{joining}, nil, 12345); !errors.Is(err, zk.ErrBadVersion) {
+		t.Fatalf("reconfig from a wrong version: %v, want BADVERSION", err)
+	}
+	voter5 := fmt.Sprintf("server.5=127.0.0.1:%d:%d:participant;127.0.0.1:%d", freePort(t), freePort(t), freePort(t))
+	if _, err := super.IncrementalReconfig([]string{voter5}, nil, -1); err == nil || !strings.HasSuffix(err.Error(), "error: -6") { // go-zookeeper has no name for UNIMPLEMENTED
+		t.Fatalf("reconfig adding a voter: %v, want UNIMPLEMENTED", err)
+	}
+
+	if _, err := super.IncrementalReconfig([]string{joining}, nil, 0); err != nil {
+		t.Fatalf("adding observer: %v", err)
+	}
+	after := configData(t, super)
+	if !strings.Contains(after, joining+"\n") || strings.HasSuffix(after, "version=0") {
+		t.Fatalf("/zookeeper/config after adding:\n%s", after)
+	}
+	waitServing(t, o)
+	if _, err := super.Create("/after-join", []byte("x"), 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	oc, _ := connect(t, o.addr)
+	if _, err := oc.Sync("/after-join"); err != nil {
+		t.Fatal(err)
+	}
+	if data, _, err := oc.Get("/after-join"); err != nil || string(data) != "x" {
+		t.Fatalf("read on the added observer: %q %v", data, err)
+	}
+	if got := configData(t, oc); got != after {
+		t.Fatalf("observer's /zookeeper/config\n%s\nwant\n%s", got, after)
+	}
+	out := formatConf(ms[0].srv.cfg, ms[0].srv)
+	if !strings.Contains(out, joining) {
+		t.Fatalf("conf does not list the observer:\n%s", out)
+	}
+
+	// A voter restarted keeps the membership from its tree.
+	ms[0].stop()
+	startReconfigMember(t, ms[0], voters)
+	waitServing(t, ms[0])
+	if got := ms[0].srv.ens.membersView.Load(); got == nil || len(got.observers()) != 1 {
+		t.Fatalf("restarted voter's membership: %+v", got)
+	}
+
+	if _, err := super.IncrementalReconfig(nil, []string{"4"}, -1); err != nil {
+		t.Fatalf("removing observer: %v", err)
+	}
+	if got := configData(t, super); strings.Contains(got, "server.4=") {
+		t.Fatalf("/zookeeper/config after removing:\n%s", got)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for o.srv.serving() {
+		if time.Now().After(deadline) {
+			t.Fatal("removed observer still serving after 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
