@@ -112,5 +112,3 @@ func TestReconfigUsage(t *testing.T) {
 		}
 	}
 }
-
-
