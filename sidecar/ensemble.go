@@ -42,6 +42,8 @@ type ensemble struct {
 
 	writes chan *write
 	syncs  chan func(error)
+	// admits carries observers to admit (admitObserver).
+	admits chan ServerSpec
 
 	role       atomic.Int32 // zab.Role
 	serving    atomic.Bool
@@ -164,6 +166,7 @@ func newEnsemble(s *Server, disk *storage.Store, seed int64) (*ensemble, error) 
 		s: s, node: node, tr: tr, disk: disk,
 		writes:   make(chan *write, pipelineDepth),
 		syncs:    make(chan func(error), 1024),
+		admits:   make(chan ServerSpec, 16),
 		touched:  make(map[int64]struct{}),
 		byZxid:   make(map[int64]*write),
 		byKey:    make(map[reqKey]*write),
@@ -235,6 +238,8 @@ func (e *ensemble) run(ctx context.Context) error {
 			e.handleWrite(w)
 		case done := <-e.syncs:
 			e.handleSync(done)
+		case spec := <-e.admits:
+			e.handleAdmit(spec)
 		}
 		// Take in whatever else is already waiting before asking for a
 		// Ready, so that a burst of writes or proposals is persisted with

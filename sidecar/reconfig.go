@@ -3,11 +3,13 @@ package sidecar
 import (
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/zkmesh/zkmesh/discovery"
 	"github.com/zkmesh/zkmesh/jute"
 	"github.com/zkmesh/zkmesh/zab"
 	"github.com/zkmesh/zkmesh/znode"
@@ -320,4 +322,79 @@ func (e *ensemble) adoptTreeMembership() {
 func (e *ensemble) publishMembers() {
 	m := e.members
 	e.membersView.Store(&m)
+}
+
+// specFromMeta turns what a gossip member advertises into its server
+// line; it fails when an address is missing or malformed.
+func specFromMeta(m discovery.Meta) (ServerSpec, error) {
+	s := ServerSpec{ID: zab.ServerID(m.ServerID), Role: PeerObserver}
+	if m.Role == discovery.RoleVoter {
+		s.Role = PeerParticipant
+	}
+	if s.ID == 0 {
+		return s, fmt.Errorf("%w: member advertises no server id", errBadMembership)
+	}
+	host, port, err := net.SplitHostPort(m.PeerAddr)
+	if err != nil {
+		return s, fmt.Errorf("%w: server.%d: peer address %q: %v", errBadMembership, s.ID, m.PeerAddr, err)
+	}
+	s.Host = host
+	var reason string
+	if s.PeerPort, reason = parsePort(port, "peer port"); reason != "" {
+		return s, fmt.Errorf("%w: server.%d: %s", errBadMembership, s.ID, reason)
+	}
+	ehost, eport, err := net.SplitHostPort(m.ElectionAddr)
+	if err != nil || ehost != host {
+		return s, fmt.Errorf("%w: server.%d: election address %q: want host:port on the peer host %s", errBadMembership, s.ID, m.ElectionAddr, host)
+	}
+	if s.ElectionPort, reason = parsePort(eport, "election port"); reason != "" {
+		return s, fmt.Errorf("%w: server.%d: %s", errBadMembership, s.ID, reason)
+	}
+	chost, cport, err := net.SplitHostPort(m.ClientAddr)
+	if err != nil {
+		return s, fmt.Errorf("%w: server.%d: client address %q: %v", errBadMembership, s.ID, m.ClientAddr, err)
+	}
+	if s.ClientPort, reason = parsePort(cport, "client port"); reason != "" {
+		return s, fmt.Errorf("%w: server.%d: %s", errBadMembership, s.ID, reason)
+	}
+	s.ClientHost = chost
+	return s, nil
+}
+
+// admitObserver asks this member to add spec as an observer by a reconfig
+// txn, as the leader does for an observer that joined through gossip. Any
+// goroutine may call it; it never blocks. The request is dropped when the
+// queue is full, and ignored by a member that is not the established
+// leader, while another reconfig is in progress, or when spec is already a
+// member with the same addresses: the caller asks again on its next
+// sighting of the member.
+func (e *ensemble) admitObserver(spec ServerSpec) {
+	select {
+	case e.admits <- spec:
+	default:
+	}
+}
+
+// handleAdmit is admitObserver on the run goroutine.
+func (e *ensemble) handleAdmit(spec ServerSpec) {
+	if zab.Role(e.role.Load()) != zab.RoleLeading || !e.serving.Load() || e.reconfigPending != nil || e.applied < e.epochStart {
+		return
+	}
+	if cur, ok := e.members.get(spec.ID); ok {
+		if cur.Role == PeerParticipant {
+			e.s.log.Warn().Uint64("server_id", uint64(spec.ID)).Msg("refusing to admit an observer with a voter's server id")
+			return
+		}
+		if cur == spec {
+			return
+		}
+	}
+	spec.Role = PeerObserver
+	e.s.log.Info().Str("server", spec.String()).Msg("admitting an observer that joined through gossip")
+	e.propose(znode.Request{
+		Type:     jute.OpReconfig,
+		Body:     &jute.ReconfigRequest{JoiningServers: spec.String(), CurConfigID: -1},
+		Auth:     []jute.Id{{Scheme: znode.SchemeSuper}},
+		Internal: true,
+	}, nil)
 }

@@ -182,3 +182,37 @@ func TestReconfigAddsAndRemovesObserver(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// The leader admits an observer it is asked to (as gossip asks it) without
+// reconfigEnabled; other members ignore the request.
+func TestAdmitObserver(t *testing.T) {
+	ms := startEnsemble(t, 3, 0)
+	servers := ms[0].srv.cfg.Servers
+	obs := ServerSpec{ID: 7, Host: "127.0.0.1", PeerPort: freePort(t), ElectionPort: freePort(t), Role: PeerObserver, ClientHost: "127.0.0.1", ClientPort: freePort(t)}
+	o := &member{id: 7, dir: t.TempDir()}
+	o.start(t, append(append([]ServerSpec{}, servers...), obs))
+
+	l := leaderOf(ms)
+	for _, m := range ms {
+		if m != l {
+			m.srv.ens.admitObserver(obs)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	if o.srv.serving() {
+		t.Fatal("a follower admitted an observer")
+	}
+	l.srv.ens.admitObserver(obs)
+	waitServing(t, o)
+	c, _ := connect(t, o.addr)
+	if got := configData(t, c); !strings.Contains(got, obs.String()+"\n") {
+		t.Fatalf("/zookeeper/config on the admitted observer:\n%s", got)
+	}
+	// Asking again changes nothing.
+	before := l.srv.ens.membersView.Load().version
+	l.srv.ens.admitObserver(obs)
+	time.Sleep(200 * time.Millisecond)
+	if after := l.srv.ens.membersView.Load().version; after != before {
+		t.Fatalf("re-admitting a member made a new config %x (was %x)", after, before)
+	}
+}

@@ -44,6 +44,10 @@ type Request struct {
 	Body jute.Record
 	// Auth is the caller's authenticated ids.
 	Auth []jute.Id
+	// Internal marks a request the server makes itself, not a client (an
+	// observer admitted through gossip): a reconfig is prepared even
+	// without reconfigEnabled. Every other check, ACLs included, applies.
+	Internal bool
 }
 
 // Prep turns write requests into txns, as ZooKeeper's PrepRequestProcessor
@@ -165,6 +169,8 @@ func (p *Prep) Prepare(zxid, timeMs int64, req *Request) (jute.TxnHeader, jute.R
 	var err error
 	if req.Type == jute.OpMulti {
 		body = p.prepareMulti(zxid, timeMs, req)
+	} else if req.Type == jute.OpReconfig {
+		body, err = p.prepareReconfig(zxid, timeMs, req.Auth, req.Body, req.Internal)
 	} else {
 		body, err = p.prepareOne(zxid, timeMs, req.Type, req.SessionID, req.Auth, req.Body)
 	}
@@ -371,29 +377,35 @@ func (p *Prep) prepareOne(zxid, timeMs int64, typ jute.OpCode, session int64, au
 	case jute.OpCloseSession:
 		return p.prepareCloseSession(zxid, session), nil
 	case jute.OpReconfig:
-		if !p.cfg.ReconfigEnabled {
-			return nil, ErrReconfigDisabled
-		}
-		req, ok := body.(*jute.ReconfigRequest)
-		if !ok {
-			return nil, ErrMarshalling
-		}
-		if p.cfg.Standalone || p.cfg.Reconfig == nil {
-			return nil, ErrUnimplemented
-		}
-		rec, ok := p.get(ConfigPath)
-		if !ok {
-			return nil, ErrNoNode
-		}
-		data, err := p.cfg.Reconfig(req, zxid, func() error { return p.checkACL(rec.acl, jute.PermWrite, auth) })
-		if err != nil {
-			return nil, err
-		}
-		rec.stat.Version, rec.stat.Mtime, rec.stat.Mzxid = -1, timeMs, zxid
-		p.put(zxid, ConfigPath, true, rec)
-		return &jute.SetDataTxn{Path: ConfigPath, Data: data, Version: -1}, nil
+		return p.prepareReconfig(zxid, timeMs, auth, body, false)
 	}
 	return nil, ErrUnimplemented
+}
+
+// prepareReconfig prepares a reconfig through the Reconfig hook; internal
+// is Request.Internal.
+func (p *Prep) prepareReconfig(zxid, timeMs int64, auth []jute.Id, body jute.Record, internal bool) (jute.Record, error) {
+	if !p.cfg.ReconfigEnabled && !internal {
+		return nil, ErrReconfigDisabled
+	}
+	req, ok := body.(*jute.ReconfigRequest)
+	if !ok {
+		return nil, ErrMarshalling
+	}
+	if p.cfg.Standalone || p.cfg.Reconfig == nil {
+		return nil, ErrUnimplemented
+	}
+	rec, ok := p.get(ConfigPath)
+	if !ok {
+		return nil, ErrNoNode
+	}
+	data, err := p.cfg.Reconfig(req, zxid, func() error { return p.checkACL(rec.acl, jute.PermWrite, auth) })
+	if err != nil {
+		return nil, err
+	}
+	rec.stat.Version, rec.stat.Mtime, rec.stat.Mzxid = -1, timeMs, zxid
+	p.put(zxid, ConfigPath, true, rec)
+	return &jute.SetDataTxn{Path: ConfigPath, Data: data, Version: -1}, nil
 }
 
 func (p *Prep) prepareCreate(zxid, timeMs int64, typ jute.OpCode, session int64, auth []jute.Id, body jute.Record) (jute.Record, error) {

@@ -69,3 +69,23 @@ func TestPrepReconfigOrderAndTxn(t *testing.T) {
 		}
 	}
 }
+
+// A reconfig the server makes itself needs no reconfigEnabled; a client's
+// does.
+func TestPrepReconfigInternal(t *testing.T) {
+	hook := func(req *jute.ReconfigRequest, zxid int64, authorize func() error) ([]byte, error) {
+		if err := authorize(); err != nil {
+			return nil, err
+		}
+		return []byte("version=1"), nil
+	}
+	h := newHarnessCfg(t, PrepConfig{Reconfig: hook})
+	r := &Request{Type: jute.OpReconfig, Auth: []jute.Id{superID}, Body: &jute.ReconfigRequest{JoiningServers: "x", CurConfigID: -1}}
+	if e, ok := h.prepare(r).body.(*jute.ErrorTxn); !ok || e.Err != jute.CodeReconfigDisabled {
+		t.Fatalf("client reconfig without reconfigEnabled: %+v", e)
+	}
+	r.Internal = true
+	if x := h.prepare(r); x.hdr.Type != jute.OpReconfig {
+		t.Fatalf("internal reconfig prepared %v %+v", x.hdr.Type, x.body)
+	}
+}
