@@ -196,9 +196,35 @@ type Config struct {
 	// GossipSeeds are host:port addresses of members to join through.
 	// zoo.cfg: gossip.seeds (comma separated). Default none.
 	GossipSeeds []string
+	// GossipKeyFile names the file holding the shared gossip encryption key
+	// (16, 24 or 32 raw bytes or their base64, see discovery.LoadKey); ""
+	// leaves gossip unencrypted. zoo.cfg: gossip.keyFile. Default "".
+	GossipKeyFile string
+	// GossipName is this member's gossip node name, unique in the fleet and
+	// stable across restarts; "" means "<hostname>-<server id>".
+	// zoo.cfg: gossip.name. Default "".
+	GossipName string
+	// GossipTiming selects the failure detector's pacing: "" or "lan"
+	// (memberlist's LAN profile, a dead member is noticed in seconds to tens
+	// of seconds) or "fast" (discovery.FastTiming, for tests on loopback).
+	// zoo.cfg: gossip.timing. Default "".
+	GossipTiming string
 	// Zone is the failure zone of this host, announced over gossip.
 	// zoo.cfg: zone. Default "".
 	Zone string
+	// Region is the region of this host, announced over gossip.
+	// zoo.cfg: region. Default "".
+	Region string
+	// AdminEnableServer turns the admin HTTP server on or off. When
+	// admin.enableServer is not given, the server runs exactly when gossip
+	// does (see AdminEnabled). zoo.cfg: admin.enableServer. Default false.
+	AdminEnableServer bool
+	// AdminServerAddress is the admin HTTP server's listen host.
+	// zoo.cfg: admin.serverAddress. Default "127.0.0.1".
+	AdminServerAddress string
+	// AdminServerPort is the admin HTTP server's port; 0 lets the system
+	// pick one. zoo.cfg: admin.serverPort. Default 8080.
+	AdminServerPort int
 	// LogFormat is "json", "console", or "" to choose console on a
 	// terminal and JSON otherwise. zoo.cfg: log.format. Default "".
 	LogFormat string
@@ -252,6 +278,8 @@ func DefaultConfig() *Config {
 		ServerID:                 1,
 		XDSAddress:               "127.0.0.1:18000",
 		XDSCoalesceDelayMs:       10,
+		AdminServerAddress:       "127.0.0.1",
+		AdminServerPort:          8080,
 		LogLevel:                 "info",
 		System:                   map[string]string{},
 		origin:                   map[string]string{},
@@ -461,6 +489,12 @@ func (c *Config) Set(key, value, origin string) error {
 		}
 	case key == "autopurge.purgeInterval":
 		return integer(&c.AutopurgePurgeIntervalHours)
+	case key == "admin.enableServer":
+		return boolean(&c.AdminEnableServer)
+	case key == "admin.serverAddress":
+		c.AdminServerAddress = value
+	case key == "admin.serverPort":
+		return integer(&c.AdminServerPort)
 	case strings.HasPrefix(key, "admin."), strings.HasPrefix(key, "metricsProvider."),
 		key == "localSessionsEnabled", key == "localSessionsUpgradingEnabled",
 		key == "quorumListenOnAllIPs", key == "syncEnabled", key == "electionPortBindRetry",
@@ -483,8 +517,16 @@ func (c *Config) Set(key, value, origin string) error {
 				c.GossipSeeds = append(c.GossipSeeds, s)
 			}
 		}
+	case key == "gossip.keyFile":
+		c.GossipKeyFile = value
+	case key == "gossip.name":
+		c.GossipName = value
+	case key == "gossip.timing":
+		c.GossipTiming = value
 	case key == "zone":
 		c.Zone = value
+	case key == "region":
+		c.Region = value
 	case key == "log.format":
 		c.LogFormat = value
 	case key == "log.level":
@@ -822,18 +864,8 @@ func (c *Config) Validate() error {
 	if c.XDSCoalesceDelayMs < 0 || c.XDSCoalesceDelayMs > 10000 {
 		return bad("xds.coalesceDelayMs", c.XDSCoalesceDelayMs, "must be between 0 and 10000")
 	}
-	if c.GossipAddress != "" {
-		if reason := checkHostPort(c.GossipAddress); reason != "" {
-			return bad("gossip.address", c.GossipAddress, reason)
-		}
-	}
-	for _, s := range c.GossipSeeds {
-		if reason := checkHostPort(s); reason != "" {
-			return bad("gossip.seeds", s, reason)
-		}
-	}
-	if len(c.GossipSeeds) > 0 && c.GossipAddress == "" {
-		return bad("gossip.seeds", strings.Join(c.GossipSeeds, ","), "needs gossip.address")
+	if err := c.validateGossip(bad); err != nil {
+		return err
 	}
 	switch c.LogFormat {
 	case "", "json", "console":

@@ -164,7 +164,9 @@ func TestEveryKey(t *testing.T) {
 		"standaloneEnabled=FALSE",
 		"electionAlg=3",
 		"admin.enableServer=false",
-		"admin.serverPort=8080",
+		"admin.serverAddress=127.0.0.3",
+		"admin.serverPort=8081",
+		"admin.commandURL=/cmds",
 		"metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider",
 		"peerType=observer",
 		"server.1=127.0.0.1:2888:3888",
@@ -176,6 +178,10 @@ func TestEveryKey(t *testing.T) {
 		"gossip.address=127.0.0.1:7946",
 		"gossip.seeds=127.0.0.1:7947, 127.0.0.1:7948",
 		"zone=zone-a",
+		"region=region-1",
+		"gossip.keyFile=" + filepath.Join(dir, "gossip.key"),
+		"gossip.name=node-2",
+		"gossip.timing=fast",
 		"log.format=console",
 		"log.level=debug",
 		"DigestAuthenticationProvider.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU=",
@@ -185,6 +191,9 @@ func TestEveryKey(t *testing.T) {
 		"preAllocSize=65536",
 	}, "\n")
 	if err := os.WriteFile(filepath.Join(dir, "myid"), []byte("2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "gossip.key"), []byte("0123456789abcdef"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	c := parse(t, text)
@@ -224,6 +233,12 @@ func TestEveryKey(t *testing.T) {
 		GossipAddress:      "127.0.0.1:7946",
 		GossipSeeds:        []string{"127.0.0.1:7947", "127.0.0.1:7948"},
 		Zone:               "zone-a",
+		Region:             "region-1",
+		GossipKeyFile:      filepath.Join(dir, "gossip.key"),
+		GossipName:         "node-2",
+		GossipTiming:       "fast",
+		AdminServerAddress: "127.0.0.3",
+		AdminServerPort:    8081,
 		LogFormat:          "console",
 		LogLevel:           "debug",
 		System: map[string]string{
@@ -246,10 +261,10 @@ func TestEveryKey(t *testing.T) {
 		wj, _ := json.MarshalIndent(want, "", " ")
 		t.Fatalf("parsed config differs\ngot  %s\nwant %s", gj, wj)
 	}
-	if len(c.Warnings) != 4 || !strings.Contains(c.Warnings[3], "peerType=observer differs from the role in server.2 (participant)") {
-		t.Fatalf("Warnings = %q, want 3 ignored keys (admin.enableServer, admin.serverPort, metricsProvider.className) and peerType", c.Warnings)
+	if len(c.Warnings) != 3 || !strings.Contains(c.Warnings[2], "peerType=observer differs from the role in server.2 (participant)") {
+		t.Fatalf("Warnings = %q, want 2 ignored keys (admin.commandURL, metricsProvider.className) and peerType", c.Warnings)
 	}
-	for _, w := range c.Warnings[:3] {
+	for _, w := range c.Warnings[:2] {
 		if !strings.Contains(w, "ignored") || !strings.Contains(w, "zoo.cfg:") {
 			t.Errorf("warning %q does not say where and that the key is ignored", w)
 		}
@@ -403,6 +418,8 @@ func TestErrorsNameKeyValueAndLine(t *testing.T) {
 		{"server client port", "server.1=127.0.0.1:2888:3888;99999", "server.1", ErrInvalidConfig, []string{"client port"}},
 		{"server client addr", "server.1=127.0.0.1:2888:3888;[::1", "server.1", ErrInvalidConfig, []string{"client address"}},
 		{"server ipv6", "server.1=[::1:2888:3888", "server.1", ErrInvalidConfig, []string{"IPv6"}},
+		{"admin.serverPort text", "admin.serverPort=http", "admin.serverPort", ErrInvalidConfig, []string{"not an integer"}},
+		{"admin.enableServer", "admin.enableServer=yes", "admin.enableServer", ErrInvalidConfig, []string{"true or false"}},
 		{"server multi address", "server.1=127.0.0.1:2888:3888|127.0.0.2:2888:3888", "server.1", ErrInvalidConfig, []string{"multiple addresses"}},
 	}
 	for _, tc := range cases {
@@ -436,7 +453,14 @@ func TestValidateErrors(t *testing.T) {
 		{"xds.address port", "xds.address=127.0.0.1:99999", "xds.address", []string{"out of range"}},
 		{"gossip.address", "gossip.address=nohost", "gossip.address", nil},
 		{"gossip.seeds bad", "gossip.address=127.0.0.1:7946\ngossip.seeds=a", "gossip.seeds", nil},
-		{"gossip.seeds without address", "gossip.seeds=127.0.0.1:7946", "gossip.seeds", []string{"needs gossip.address"}},
+		{"gossip.address name", "gossip.address=localhost:7946", "gossip.address", []string{"literal IP"}},
+		{"gossip.address port", "gossip.address=127.0.0.1:70000", "gossip.address", []string{"out of range"}},
+		{"gossip.keyFile missing", "gossip.address=127.0.0.1:0\ngossip.keyFile=/nonexistent/gossip.key", "gossip.keyFile", []string{"no such file"}},
+		{"gossip.name space", "gossip.name=a b", "gossip.name", []string{"whitespace"}},
+		{"gossip.timing", "gossip.timing=slow", "gossip.timing", []string{"lan or fast"}},
+		{"zone too long", "zone=" + strings.Repeat("z", 65), "zone", []string{"64 bytes"}},
+		{"region too long", "region=" + strings.Repeat("r", 65), "region", []string{"64 bytes"}},
+		{"admin.serverPort", "admin.enableServer=true\nadmin.serverPort=65536", "admin.serverPort", []string{"out of range"}},
 		{"log.format", "log.format=xml", "log.format", []string{"json or console"}},
 		{"log.level", "log.level=loud", "log.level", nil},
 		{"container check interval", "znode.container.checkIntervalMs=soon", "znode.container.checkIntervalMs", nil},

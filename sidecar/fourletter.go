@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zkmesh/zkmesh/discovery"
 	"github.com/zkmesh/zkmesh/zab"
 )
 
@@ -167,6 +168,9 @@ type ServerStats struct {
 	RegistryServices  int
 	RegistryEndpoints int
 	RegistryMalformed uint64
+	// Gossip holds the gossip figures (zk_gossip_members, zk_gossip_alive …)
+	// in mntr's order; nil when gossip does not run.
+	Gossip []discovery.StatField
 }
 
 // ConnStats is one client connection as cons and stat print it.
@@ -488,6 +492,9 @@ func formatMntr(_ *Config, s FourLetterSource) string {
 		kv("zkmesh_registry_services", st.RegistryServices)
 		kv("zkmesh_registry_endpoints", st.RegistryEndpoints)
 		kv("zkmesh_registry_malformed_total", st.RegistryMalformed)
+	}
+	for _, f := range st.Gossip {
+		kv(strings.TrimPrefix(f.Name, "zk_"), f.Value)
 	}
 	return b.String()
 }

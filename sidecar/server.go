@@ -49,6 +49,10 @@ type Server struct {
 
 	feed   *registryFeed
 	xdsLis net.Listener
+	// gossip is nil when gossip does not run; adminLis is nil when the admin
+	// HTTP server does not. Both are set by Run before Ready is closed.
+	gossip   *gossipRunner
+	adminLis net.Listener
 	// outstanding holds one token per write in flight; a connection that
 	// would exceed globalOutstandingLimit waits for a token before it reads
 	// on, which pushes back on the client through TCP, as ZooKeeper's
@@ -151,6 +155,12 @@ func (s *Server) Run(ctx context.Context) error {
 		stopXDS()
 		xdsWG.Wait()
 	}()
+	stopMembership, err := s.startMembership()
+	if err != nil {
+		lis.Close()
+		return err
+	}
+	defer stopMembership()
 	close(s.ready)
 	s.log.Info().Str("addr", lis.Addr().String()).Int64("zxid", s.tree.LastZxid()).Msg("serving ZooKeeper clients")
 

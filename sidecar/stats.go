@@ -90,6 +90,7 @@ func (s *Server) ServerStats() ServerStats {
 		st.Registry = true
 		st.RegistryServices, st.RegistryEndpoints, st.RegistryMalformed = rs.Services, rs.Endpoints, rs.MalformedTotal
 	}
+	st.Gossip = s.gossipStats()
 	if e := s.ens; e != nil {
 		st.Serving = e.serving.Load()
 		zs := e.status()

@@ -40,7 +40,7 @@ var commands []command
 
 func init() {
 	commands = append(commands,
-		command{name: "run", args: "[--config zoo.cfg] [--data-dir DIR] [--client-addr HOST:PORT] [--xds-addr HOST:PORT] [--log-format json|console] [--log-level LEVEL]",
+		command{name: "run", args: "[--config zoo.cfg] [--data-dir DIR] [--client-addr HOST:PORT] [--xds-addr HOST:PORT] [--gossip-addr IP:PORT] [--join HOST:PORT[,HOST:PORT]] [--gossip-key-file FILE] [--zone ZONE] [--region REGION] [--log-format json|console] [--log-level LEVEL]",
 			summary: "run the sidecar (ZooKeeper server, ensemble member, xDS server) until SIGINT or SIGTERM", run: runCommand},
 		command{name: "version", summary: "print the version, the git commit, the Go version and the protocol", run: versionCommand},
 		command{name: "help", args: "[command]", summary: "print this help, or a command's", run: helpCommand},

@@ -18,6 +18,11 @@ var runFlags = []struct {
 }{
 	{"data-dir", "dataDir", "data directory (zoo.cfg dataDir; default ./zkmesh-data)"},
 	{"xds-addr", "xds.address", "xDS gRPC listen address (zoo.cfg xds.address; default 127.0.0.1:18000)"},
+	{"gossip-addr", "gossip.address", "gossip (memberlist) bind address IP:PORT, UDP and TCP (zoo.cfg gossip.address; default: no gossip, or 0.0.0.0:7946 with --join)"},
+	{"join", "gossip.seeds", "gossip seeds HOST:PORT[,HOST:PORT...] to join through (zoo.cfg gossip.seeds); turns gossip on"},
+	{"gossip-key-file", "gossip.keyFile", "file holding the shared gossip encryption key, 16/24/32 bytes raw or base64 (zoo.cfg gossip.keyFile)"},
+	{"zone", "zone", "failure zone of this host, advertised over gossip (zoo.cfg zone)"},
+	{"region", "region", "region of this host, advertised over gossip (zoo.cfg region)"},
 	{"log-format", "log.format", "json or console (zoo.cfg log.format; default: console on a terminal, else json)"},
 	{"log-level", "log.level", "trace, debug, info, warn or error (zoo.cfg log.level; default info)"},
 }
@@ -121,6 +126,7 @@ func runCommand(ctx context.Context, e *env, args []string) int {
 		Uint64("server_id", uint64(cfg.ServerID)).
 		Str("mode", mode).
 		Str("xds_addr", cfg.XDSAddress).
+		Str("gossip_addr", gossipAddrForLog(cfg)).
 		Msg("zkmesh starting")
 	srv, err := sidecar.New(cfg, log)
 	if err != nil {
@@ -133,7 +139,14 @@ func runCommand(ctx context.Context, e *env, args []string) int {
 		go func() {
 			select {
 			case <-r.Ready():
-				log.Info().Str("client_addr", r.Addr().String()).Msg("zkmesh ready")
+				ev := log.Info().Str("client_addr", r.Addr().String())
+				if g := srv.GossipAddr(); g != "" {
+					ev = ev.Str("gossip_addr", g)
+				}
+				if a := srv.AdminAddr(); a != nil {
+					ev = ev.Str("admin_addr", a.String())
+				}
+				ev.Msg("zkmesh ready")
 			case <-ctx.Done():
 			}
 		}()
@@ -144,4 +157,12 @@ func runCommand(ctx context.Context, e *env, args []string) int {
 	}
 	log.Info().Msg("zkmesh stopped")
 	return exitOK
+}
+
+// gossipAddrForLog is the gossip bind address, or "" when gossip is off.
+func gossipAddrForLog(cfg *sidecar.Config) string {
+	if !cfg.GossipEnabled() {
+		return ""
+	}
+	return cfg.GossipBindAddr()
 }
