@@ -845,7 +845,8 @@ func TestReadmeDocumentsEveryKeyAndWord(t *testing.T) {
 		"electionAlg", "server.N", "peerType", "myid", "admin.enableServer", "secureClientPort",
 		"dynamicConfigFile", "DigestAuthenticationProvider.superDigest", "extendedTypesEnabled", "skipACL",
 		"znode.container.checkIntervalMs", "xds.address", "xds.localZone", "gossip.address", "gossip.seeds",
-		"zone", "log.format", "log.level",
+		"zone", "log.format", "log.level", "gossip.keyFile", "gossip.name", "gossip.timing", "region",
+		"admin.serverAddress", "admin.serverPort",
 	}
 	for _, k := range keys {
 		if !strings.Contains(readme, "`"+k+"`") {

@@ -185,6 +185,10 @@ func (g *gossipRunner) joinLoop() {
 			case n == 0:
 				g.log.Info().Strs("seeds", seeds).Msg("gossip: the only seed is this member; waiting for others to join")
 				return
+			case g.alone():
+				// Only this member answered (a seed is its own address
+				// under another name): try again later, quietly.
+				wait, backoff = backoff, min(2*backoff, maxBackoff)
 			default:
 				failures, backoff = 0, g.every
 			}

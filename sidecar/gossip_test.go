@@ -326,3 +326,26 @@ func fourLetterTCP(t *testing.T, addr, word string) string {
 	}
 	return string(b)
 }
+
+// TestGossipPortTakenIsFatal: a gossip address in use stops startup with
+// an error naming gossip.address and where it was set.
+func TestGossipPortTakenIsFatal(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.ClientPort = 0
+	cfg.XDSAddress = "127.0.0.1:0"
+	if err := cfg.Set("gossip.address", l.Addr().String(), "flag --gossip-addr"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(cfg, zerolog.New(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Run(t.Context())
+	configErr(t, err, ErrInvalidConfig, "gossip.address", "flag --gossip-addr", l.Addr().String())
+}
