@@ -110,18 +110,39 @@ func (s *Server) startGossip() (*gossipRunner, error) {
 	return g, nil
 }
 
+// selfSpec is this member's line of the membership in effect: the one a
+// committed reconfiguration set, else zoo.cfg's server line. ok is false
+// standalone, or when a reconfiguration removed this member.
+func (s *Server) selfSpec() (ServerSpec, bool) {
+	if s.ens != nil {
+		if m := s.ens.membersView.Load(); m != nil {
+			return m.get(s.cfg.ServerID)
+		}
+	}
+	return s.cfg.Self()
+}
+
+// advertisedRole is the role gossip advertises: this member's role in the
+// membership in effect (zoo.cfg's role standalone or once removed).
+func (s *Server) advertisedRole() discovery.Role {
+	if self, ok := s.selfSpec(); ok {
+		return gossipRole(self.Role)
+	}
+	return gossipRole(s.cfg.Role())
+}
+
 // gossipMeta is what this member advertises, from its configuration and
 // the addresses it listens on. Run must have opened the client port.
 func (s *Server) gossipMeta() discovery.Meta {
 	m := discovery.Meta{
 		ServerID: uint64(s.cfg.ServerID),
-		Role:     gossipRole(s.cfg.Role()),
+		Role:     s.advertisedRole(),
 		Zone:     s.cfg.Zone,
 		Region:   s.cfg.Region,
 		Version:  Version,
 		LastZxid: s.tree.LastZxid(),
 	}
-	if self, ok := s.cfg.Self(); ok {
+	if self, ok := s.selfSpec(); ok {
 		m.PeerAddr, m.ElectionAddr = self.PeerAddr(), self.ElectionAddr()
 	}
 	if s.listener != nil {
@@ -231,8 +252,9 @@ func (g *gossipRunner) eventLoop() {
 	}
 }
 
-// refreshLoop advertises the replica's last applied zxid (and the role,
-// should it change) every g.every, when they changed.
+// refreshLoop advertises the replica's last applied zxid, and the role and
+// peer addresses should a reconfiguration change them, every g.every when
+// they changed.
 func (g *gossipRunner) refreshLoop() {
 	t := time.NewTicker(g.every)
 	defer t.Stop()
@@ -242,12 +264,18 @@ func (g *gossipRunner) refreshLoop() {
 			return
 		case <-t.C:
 		}
-		zxid, role := g.s.tree.LastZxid(), gossipRole(g.s.cfg.Role())
+		zxid, role := g.s.tree.LastZxid(), g.s.advertisedRole()
+		peer, election := "", ""
+		if self, ok := g.s.selfSpec(); ok {
+			peer, election = self.PeerAddr(), self.ElectionAddr()
+		}
 		cur := g.members.Local().Meta
-		if cur.LastZxid == zxid && cur.Role == role {
+		if cur.LastZxid == zxid && cur.Role == role && cur.PeerAddr == peer && cur.ElectionAddr == election {
 			continue
 		}
-		if err := g.members.UpdateMeta(func(m *discovery.Meta) { m.LastZxid, m.Role = zxid, role }); err != nil {
+		if err := g.members.UpdateMeta(func(m *discovery.Meta) {
+			m.LastZxid, m.Role, m.PeerAddr, m.ElectionAddr = zxid, role, peer, election
+		}); err != nil {
 			g.log.Warn().Err(err).Msg("gossip meta not updated")
 		}
 	}
