@@ -348,12 +348,20 @@ func TestGossipProcesses(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	// A standalone member (server id 1, as every standalone server) joining
-	// through m2 conflicts with m1: it is refused, both sides log it.
+	// A standalone member with server id 1 (one server line and myid 1: a
+	// copied configuration) joining through m2 conflicts with m1: it is
+	// refused, and both sides log it.
 	dir := filepath.Join(root, "intruder")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "myid"), []byte("1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cfg := filepath.Join(root, "intruder.cfg")
 	text := "dataDir=" + dir + "\nclientPort=0\nxds.address=127.0.0.1:0\ngossip.address=127.0.0.1:0\ngossip.timing=fast\n" +
-		"gossip.name=intruder\nadmin.serverPort=0\ngossip.seeds=" + gossipSeeds[1] + "\n"
+		"gossip.name=intruder\nadmin.serverPort=0\ngossip.seeds=" + gossipSeeds[1] + "\n" +
+		fmt.Sprintf("server.1=127.0.0.1:%d:%d\n", tcpFreePort(t), tcpFreePort(t))
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
