@@ -209,6 +209,13 @@ type Config struct {
 	// of seconds) or "fast" (discovery.FastTiming, for tests on loopback).
 	// zoo.cfg: gossip.timing. Default "".
 	GossipTiming string
+	// JoinPeerAddress and JoinElectionAddress are the peer and election
+	// addresses (host:port) a member that joins through gossip, with no
+	// server lines, advertises for its server line. zoo.cfg:
+	// join.peerAddress, join.electionAddress. Default: the host gossip
+	// advertises, ports 2888 and 3888.
+	JoinPeerAddress     string
+	JoinElectionAddress string
 	// Zone is the failure zone of this host, announced over gossip.
 	// zoo.cfg: zone. Default "".
 	Zone string
@@ -523,6 +530,10 @@ func (c *Config) Set(key, value, origin string) error {
 		c.GossipName = value
 	case key == "gossip.timing":
 		c.GossipTiming = value
+	case key == "join.peerAddress":
+		c.JoinPeerAddress = value
+	case key == "join.electionAddress":
+		c.JoinElectionAddress = value
 	case key == "zone":
 		c.Zone = value
 	case key == "region":
@@ -711,6 +722,9 @@ func (c *Config) Self() (ServerSpec, bool) {
 // Standalone reports whether this member runs without an ensemble: no
 // server lines, or a single one with standaloneEnabled=true.
 func (c *Config) Standalone() bool {
+	if c.Joining() {
+		return false
+	}
 	return len(c.Servers) == 0 || (len(c.Servers) == 1 && c.StandaloneEnabled)
 }
 

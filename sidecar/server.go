@@ -82,6 +82,15 @@ func New(cfg *Config, log zerolog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Joining() {
+		if cfg, err = resolveJoin(cfg, tree, log); err == nil {
+			err = cfg.Validate()
+		}
+		if err != nil {
+			disk.Close()
+			return nil, err
+		}
+	}
 	s := &Server{
 		cfg:     cfg,
 		log:     log,
@@ -191,6 +200,9 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { defer tickWG.Done(); s.expireLoop(tickCtx) }()
 	go func() { defer tickWG.Done(); s.containerLoop(tickCtx) }()
 	go func() { defer tickWG.Done(); s.purgeLoop(tickCtx) }()
+	if s.gossip != nil && s.ens != nil {
+		tickWG.Go(func() { s.admitLoop(tickCtx, s.gossip.every) })
+	}
 
 	go func() {
 		<-ctx.Done()
