@@ -335,6 +335,7 @@ func TestGossipProcesses(t *testing.T) {
 	}
 	for i := 0; i < 2; i++ {
 		ps[2].waitMember(t, fmt.Sprintf("m%d", i+1), "alive", startTimeout)
+		ps[i].waitLog(t, "m3 alive again", time.Second, msgIs("gossip member alive again", map[string]any{"member": "m3", "was": "dead"}))
 	}
 	deadline = time.Now().Add(startTimeout)
 	for {
