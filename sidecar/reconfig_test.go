@@ -216,3 +216,110 @@ func TestAdmitObserver(t *testing.T) {
 		t.Fatalf("re-admitting a member made a new config %x (was %x)", after, before)
 	}
 }
+
+// Clients keep writing through every voter while observers are added and
+// removed by reconfig; every acknowledged write is on every member at the
+// end, the observers' included.
+func TestReconfigUnderLoadLosesNoWrite(t *testing.T) {
+	var voters []ServerSpec
+	for i := 1; i <= 3; i++ {
+		voters = append(voters, ServerSpec{ID: zab.ServerID(i), Host: "127.0.0.1", PeerPort: freePort(t), ElectionPort: freePort(t), Role: PeerParticipant})
+	}
+	ms := make([]*member, 3)
+	for i := range ms {
+		ms[i] = &member{id: i + 1, dir: t.TempDir()}
+		startReconfigMember(t, ms[i], voters)
+	}
+	waitServing(t, ms...)
+	var observers []ServerSpec
+	var obsMembers []*member
+	for i := 0; i < 2; i++ {
+		spec := ServerSpec{ID: zab.ServerID(10 + i), Host: "127.0.0.1", PeerPort: freePort(t), ElectionPort: freePort(t), Role: PeerObserver, ClientHost: "127.0.0.1", ClientPort: freePort(t)}
+		observers = append(observers, spec)
+		o := &member{id: int(spec.ID), dir: t.TempDir()}
+		startReconfigMember(t, o, append(append([]ServerSpec{}, voters...), spec))
+		obsMembers = append(obsMembers, o)
+	}
+	super, _ := connect(t, ms[0].addr)
+	if err := super.AddAuth("digest", []byte("super:test")); err != nil {
+		t.Fatal(err)
+	}
+
+	stop := make(chan struct{})
+	type result struct {
+		acked []string
+		err   error
+	}
+	results := make(chan result, len(ms))
+	for w, m := range ms {
+		c, _ := connect(t, m.addr)
+		go func() {
+			var r result
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					results <- r
+					return
+				default:
+				}
+				p := fmt.Sprintf("/w%d-%06d", w, i)
+				if _, err := c.Create(p, nil, 0, zk.WorldACL(zk.PermAll)); err == nil {
+					r.acked = append(r.acked, p)
+				} else if !errors.Is(err, zk.ErrConnectionClosed) && !errors.Is(err, zk.ErrNoServer) {
+					r.err = err
+				}
+			}
+		}()
+	}
+	changes := 0
+	for round := 0; round < 3; round++ {
+		for _, o := range observers {
+			if _, err := super.IncrementalReconfig([]string{o.String()}, nil, -1); err != nil {
+				t.Fatalf("adding %d: %v", o.ID, err)
+			}
+			changes++
+		}
+		waitServing(t, obsMembers...)
+		for _, o := range observers {
+			if _, err := super.IncrementalReconfig(nil, []string{fmt.Sprint(o.ID)}, -1); err != nil {
+				t.Fatalf("removing %d: %v", o.ID, err)
+			}
+			changes++
+		}
+	}
+	for _, o := range observers {
+		if _, err := super.IncrementalReconfig([]string{o.String()}, nil, -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitServing(t, obsMembers...)
+	close(stop)
+	var acked []string
+	for range ms {
+		r := <-results
+		if r.err != nil {
+			t.Fatalf("a write failed during reconfiguration: %v", r.err)
+		}
+		acked = append(acked, r.acked...)
+	}
+	for _, m := range append(append([]*member{}, ms...), obsMembers...) {
+		c, _ := connect(t, m.addr)
+		if _, err := c.Sync("/"); err != nil {
+			t.Fatal(err)
+		}
+		children, _, err := c.Children("/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		have := map[string]bool{}
+		for _, ch := range children {
+			have["/"+ch] = true
+		}
+		for _, p := range acked {
+			if !have[p] {
+				t.Fatalf("member %d lost acknowledged write %s", m.id, p)
+			}
+		}
+	}
+	t.Logf("%d acknowledged writes across %d reconfigurations, all on %d members", len(acked), changes+2, len(ms)+len(obsMembers))
+}
