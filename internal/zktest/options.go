@@ -44,6 +44,13 @@ type Options struct {
 	Extra map[string]string
 	// StartTimeout bounds the wait for every member to serve requests.
 	StartTimeout time.Duration
+	// PartitionableLinks routes the peer connections of a zkmesh ensemble
+	// through a Proxy per ordered pair of members, so that a test can cut
+	// members off from each other with Server.Network. Each member then
+	// gets a zoo.cfg of its own. Apache ZooKeeper is not supported: its
+	// election connections carry messages both ways and it redials the
+	// address a peer announces, past the proxy.
+	PartitionableLinks bool
 }
 
 // DefaultOptions returns a standalone server with a 200 ms tick, unlimited
@@ -84,6 +91,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("%w: MaxClientCnxns %d < 0", ErrBadOptions, o.MaxClientCnxns)
 	case o.ContainerCheckIntervalMs < 0:
 		return fmt.Errorf("%w: ContainerCheckIntervalMs %d < 0", ErrBadOptions, o.ContainerCheckIntervalMs)
+	case o.PartitionableLinks && o.Members < 2:
+		return fmt.Errorf("%w: PartitionableLinks needs an ensemble, Members is %d", ErrBadOptions, o.Members)
 	case o.StartTimeout <= 0:
 		return fmt.Errorf("%w: StartTimeout %v <= 0", ErrBadOptions, o.StartTimeout)
 	}

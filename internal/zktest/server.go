@@ -47,6 +47,7 @@ type Server struct {
 	Members []*Server
 
 	t       testing.TB
+	network *Network // nil unless Options.PartitionableLinks
 	argv    []string
 	timeout time.Duration
 	xdsAddr string
@@ -69,6 +70,11 @@ func (s *Server) Hosts() string {
 // XDSAddr returns the xDS (ADS) address zoo.cfg gives this member
 // (xds.address, 127.0.0.1:<port>), or "" for Apache ZooKeeper.
 func (s *Server) XDSAddr() string { return s.xdsAddr }
+
+// Network returns the peer network of the ensemble, through which a test
+// cuts members off from each other, or nil unless it was started with
+// Options.PartitionableLinks. Every member returns the same Network.
+func (s *Server) Network() *Network { return s.network }
 
 // FourLetter sends a four-letter word to this member's client port.
 func (s *Server) FourLetter(cmd string) (string, error) { return FourLetter(s.Addr, cmd) }
@@ -160,6 +166,12 @@ func (s *Server) Restart() {
 	}
 }
 
+// WaitServing waits until the member answers ruok with imok and srvr says
+// it serves requests (for an ensemble member: it leads or is synced with a
+// leader), and fails with the last answer when the process exits or d
+// passes.
+func (s *Server) WaitServing(d time.Duration) error { return s.waitServing(d) }
+
 // waitServing polls ruok and srvr until the member answers imok and says it
 // serves requests, the process exits, or d passes.
 func (s *Server) waitServing(d time.Duration) error {
@@ -232,11 +244,22 @@ func startEnsemble(t testing.TB, kind Kind, o Options, argvFor func(id int, cfgP
 			ports[i].election = FreePort(t)
 		}
 	}
+	var network *Network
+	if o.PartitionableLinks {
+		if kind != KindZkmesh {
+			t.Fatalf("zktest: PartitionableLinks is not supported for %s servers", kind)
+		}
+		network = newNetwork(t, ports)
+	}
 	members := make([]*Server, o.Members)
 	for i := range members {
 		id := i + 1
 		dir := fmt.Sprintf("%s/member%d", root, id)
-		cfg, data, err := writeMember(dir, o, id, ports, kind == KindZkmesh)
+		view := ports
+		if network != nil {
+			view = network.view(id, ports)
+		}
+		cfg, data, err := writeMember(dir, o, id, view, kind == KindZkmesh)
 		if err != nil {
 			t.Fatalf("zktest: write config: %v", err)
 		}
@@ -244,7 +267,7 @@ func startEnsemble(t testing.TB, kind Kind, o Options, argvFor func(id int, cfgP
 			Kind: kind, ID: id, Port: ports[i].client,
 			Addr:    fmt.Sprintf("127.0.0.1:%d", ports[i].client),
 			DataDir: data, ConfigPath: cfg, LogPath: dir + "/server.log",
-			t: t, argv: argvFor(id, cfg, dir), timeout: o.StartTimeout,
+			t: t, network: network, argv: argvFor(id, cfg, dir), timeout: o.StartTimeout,
 		}
 		if kind == KindZkmesh {
 			members[i].xdsAddr = fmt.Sprintf("127.0.0.1:%d", ports[i].xds)

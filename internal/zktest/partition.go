@@ -1,0 +1,175 @@
+package zktest
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Network is the peer network of a zkmesh ensemble started with
+// Options.PartitionableLinks. Each member has a zoo.cfg of its own in which
+// every other member's server line (peer port and election port) names a
+// Proxy of the ordered pair (from, to), which forwards to the real port of
+// member to. The connections member from dials to member to pass through
+// that pair's proxies and nothing else does; client ports are not proxied,
+// so clients keep reaching the member they are connected to.
+//
+// A cut pauses the pair's proxies: the established connections are closed
+// and new ones are closed as soon as they are accepted, so the dialer sees
+// its handshake fail and backs off. A heal lets new connections through
+// again; the member redials on its own.
+//
+// zkmesh opens one connection per direction: a member sends to a peer only
+// over the connection it dialed, and the acceptor never writes on it after
+// the handshake (sidecar/peer_handshake.go). So CutOneWay(from, to) loses
+// exactly the messages from sends to to, and Cut(a, b) every message
+// between them. The handshake checks the dialer's server id and the hash of
+// the member ids, never the source address, so proxied connections are
+// accepted.
+//
+// Member ids are 1-based myids; an id out of range panics. The methods may
+// be called from any goroutine.
+type Network struct {
+	members int
+	// links holds the proxies of every ordered pair (from, to), from != to.
+	// Invariant: the map is never written after newNetwork returns.
+	links map[link]linkProxies
+}
+
+// link is an ordered pair of member ids: connections dialed by from to to.
+type link struct{ from, to int }
+
+// linkProxies are the proxies one member dials another's ports through.
+type linkProxies struct{ peer, election *Proxy }
+
+// newNetwork starts the proxies of every ordered pair of the members whose
+// real ports are all. They live until the test ends.
+func newNetwork(t testing.TB, all []memberPorts) *Network {
+	t.Helper()
+	n := &Network{members: len(all), links: map[link]linkProxies{}}
+	for from := 1; from <= len(all); from++ {
+		for to := 1; to <= len(all); to++ {
+			if from == to {
+				continue
+			}
+			n.links[link{from, to}] = linkProxies{
+				peer:     NewProxy(t, loopback(all[to-1].quorum)),
+				election: NewProxy(t, loopback(all[to-1].election)),
+			}
+		}
+	}
+	return n
+}
+
+func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+
+// view returns the ports member from's zoo.cfg names: its own, and for every
+// other member the ports of the proxies from dials it through.
+func (n *Network) view(from int, all []memberPorts) []memberPorts {
+	out := make([]memberPorts, len(all))
+	copy(out, all)
+	for i := range out {
+		if to := i + 1; to != from {
+			lp := n.links[link{from, to}]
+			out[i].quorum = proxyPort(lp.peer)
+			out[i].election = proxyPort(lp.election)
+		}
+	}
+	return out
+}
+
+func proxyPort(p *Proxy) int { return p.ln.Addr().(*net.TCPAddr).Port }
+
+func (n *Network) pair(from, to int) linkProxies {
+	if from < 1 || from > n.members || to < 1 || to > n.members || from == to {
+		panic(fmt.Sprintf("zktest: no link from member %d to member %d in an ensemble of %d", from, to, n.members))
+	}
+	return n.links[link{from, to}]
+}
+
+// CutOneWay stops member from from reaching member to: from's connections
+// to to are closed and new ones fail, while to still reaches from.
+func (n *Network) CutOneWay(from, to int) {
+	lp := n.pair(from, to)
+	lp.peer.Pause()
+	lp.election.Pause()
+}
+
+// HealOneWay lets member from reach member to again.
+func (n *Network) HealOneWay(from, to int) {
+	lp := n.pair(from, to)
+	lp.peer.Resume()
+	lp.election.Resume()
+}
+
+// Cut cuts members a and b off from each other, both ways.
+func (n *Network) Cut(a, b int) {
+	n.CutOneWay(a, b)
+	n.CutOneWay(b, a)
+}
+
+// Heal undoes Cut(a, b) (and any one-way cut between them).
+func (n *Network) Heal(a, b int) {
+	n.HealOneWay(a, b)
+	n.HealOneWay(b, a)
+}
+
+// Isolate cuts member id off from every other member, both ways.
+func (n *Network) Isolate(id int) {
+	for other := 1; other <= n.members; other++ {
+		if other != id {
+			n.Cut(id, other)
+		}
+	}
+}
+
+// Partition cuts every member of side off from every member not in it,
+// both ways; links within each side are left as they are.
+func (n *Network) Partition(side ...int) {
+	in := map[int]bool{}
+	for _, id := range side {
+		if id < 1 || id > n.members {
+			panic(fmt.Sprintf("zktest: no member %d in an ensemble of %d", id, n.members))
+		}
+		in[id] = true
+	}
+	for _, a := range side {
+		for b := 1; b <= n.members; b++ {
+			if !in[b] {
+				n.Cut(a, b)
+			}
+		}
+	}
+}
+
+// HealAll heals every link.
+func (n *Network) HealAll() {
+	for _, lp := range n.links {
+		lp.peer.Resume()
+		lp.election.Resume()
+	}
+}
+
+// Reachable reports whether member from can open connections to member to.
+func (n *Network) Reachable(from, to int) bool {
+	return !n.pair(from, to).peer.Paused()
+}
+
+// Cuts describes the links that are cut, "1->2 2->1" in order of from
+// then to, or "none".
+func (n *Network) Cuts() string {
+	var cut []string
+	for from := 1; from <= n.members; from++ {
+		for to := 1; to <= n.members; to++ {
+			if from != to && !n.Reachable(from, to) {
+				cut = append(cut, fmt.Sprintf("%d->%d", from, to))
+			}
+		}
+	}
+	if len(cut) == 0 {
+		return "none"
+	}
+	return strings.Join(cut, " ")
+}
