@@ -5,7 +5,10 @@
 // client that speaks the ZooKeeper wire protocol frame by frame, for the
 // operations go-zookeeper does not offer (createTTL, getEphemerals,
 // getAllChildrenNumber, addWatch, checkWatches, removeWatches, whoAmI,
-// multiRead, setWatches2).
+// multiRead, setWatches2); a TCP Proxy that cuts a client's connection;
+// and, for zkmesh ensembles started with Options.PartitionableLinks, a
+// Network of per-pair proxies on the peer links, to cut members off from
+// each other (Cut, CutOneWay, Isolate, Partition, HealAll).
 //
 // zktest is imported only by tests. It must never target anything but
 // loopback addresses, never leave a server process running after the test

@@ -29,6 +29,9 @@ import (
 // the member ids, never the source address, so proxied connections are
 // accepted.
 //
+// A member cut off from a quorum does not serve, so Server.Restart, which
+// waits until the member serves, fails for it unless the links heal first.
+//
 // Member ids are 1-based myids; an id out of range panics. The methods may
 // be called from any goroutine.
 type Network struct {
