@@ -27,6 +27,7 @@ type faults struct {
 var partitionKinds = []string{
 	"isolate-leader", "isolate-follower", "isolate-observer", "cut-voter-link",
 	"one-way-leader-follower", "split-leader-observer", "isolate-follower-kill-leader",
+	"silence-leader", "hold-one-way-leader-follower",
 }
 
 func (f *faults) logf(format string, args ...any) {
@@ -58,8 +59,8 @@ func (f *faults) kill() {
 	f.logf("member %d restarted and serving", victim.ID)
 }
 
-// partition cuts links as kind says, lets the clients run for 0.6 to 1.5 s,
-// heals every link and waits until every member serves again.
+// partition cuts or holds links as kind says, lets the clients run for 0.6
+// to 1.5 s, heals every link and waits until every member serves again.
 func (f *faults) partition(kind string) {
 	f.t.Helper()
 	f.pause(300, 700)
@@ -92,6 +93,16 @@ func (f *faults) partition(kind string) {
 			n.CutOneWay(leader.ID, follower)
 		} else {
 			n.CutOneWay(follower, leader.ID)
+		}
+	case "silence-leader":
+		// Silent: the leader's connections stay open and carry nothing
+		// until the heal delivers what waited.
+		n.IsolateSilently(leader.ID)
+	case "hold-one-way-leader-follower":
+		if f.rng.Intn(2) == 0 {
+			n.HoldOneWay(leader.ID, follower)
+		} else {
+			n.HoldOneWay(follower, leader.ID)
 		}
 	case "split-leader-observer":
 		n.Partition(leader.ID, observer)

@@ -77,7 +77,9 @@ var registerModel = porcupine.Model{
 // off from each other (the leader isolated, a follower isolated, an
 // observer cut off, a single voter-voter link cut, a one-way cut between
 // the leader and a follower, the leader and an observer split from the
-// rest, a follower isolated while the leader is killed), and checks the
+// rest, a follower isolated while the leader is killed, and silent
+// partitions whose held messages arrive late: the leader silenced, one
+// direction between the leader and a follower held), and checks the
 // history with porcupine. Peer traffic passes through per-pair proxies
 // (zktest.Options.PartitionableLinks); clients stay connected to their
 // member's client port, as applications on a cut-off host would. Writes

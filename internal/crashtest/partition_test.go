@@ -25,13 +25,15 @@ type minorityAttempt struct {
 	ackAt     time.Time // when an OK reply arrived; zero otherwise
 }
 
-// TestMinorityNeverAcknowledgesWrites isolates one voter of 3, both ways,
-// first the leader and then a follower, and writes through a client that
-// was connected to it before the cut, then through new connections, until
-// the links heal. A member cut off from every other voter cannot reach a
-// quorum, so none of these writes may be acknowledged before the heal,
-// while the two others keep committing. After the heal every member
-// converges: after a sync, the three return the same data and version.
+// TestMinorityNeverAcknowledgesWrites isolates one voter of 3, both ways:
+// the leader, a follower, and the leader again by a silent partition (its
+// connections stay open and carry nothing until the heal delivers them).
+// It writes through a client that was connected to the voter before the
+// cut, then through new connections, until the links heal. A member cut
+// off from every other voter cannot reach a quorum, so none of these writes
+// may be acknowledged before the heal, while the two others keep
+// committing. After the heal every member converges: after a sync, the
+// three return the same data and version.
 func TestMinorityNeverAcknowledgesWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
@@ -43,7 +45,12 @@ func TestMinorityNeverAcknowledgesWrites(t *testing.T) {
 	setupKeys(t, srv.Hosts(), 1)
 	const key = "/lin/k0"
 
-	for round, which := range []string{"leader", "follower"} {
+	rounds := []struct {
+		which  string
+		silent bool // hold the links instead of cutting them
+	}{{"leader", false}, {"follower", false}, {"leader", true}}
+	for round, r := range rounds {
+		which := r.which
 		leader := findLeader(t, srv)
 		victim := leader
 		if which == "follower" {
@@ -63,7 +70,12 @@ func TestMinorityNeverAcknowledgesWrites(t *testing.T) {
 			t.Fatalf("write on member %d before the cut = %+v, %v", victim.ID, r, err)
 		}
 
-		n.Isolate(victim.ID)
+		if r.silent {
+			which = "silenced " + which
+			n.IsolateSilently(victim.ID)
+		} else {
+			n.Isolate(victim.ID)
+		}
 		cutAt := time.Now()
 		healing := make(chan struct{})
 		var attempts []minorityAttempt

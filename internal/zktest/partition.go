@@ -18,8 +18,12 @@ import (
 //
 // A cut pauses the pair's proxies: the established connections are closed
 // and new ones are closed as soon as they are accepted, so the dialer sees
-// its handshake fail and backs off. A heal lets new connections through
-// again; the member redials on its own.
+// its handshake fail and backs off. A hold is a silent partition instead:
+// the connections stay open but carry nothing, so that each side notices
+// only by its timeouts, and what was sent meanwhile is delivered late, in
+// order, when the link heals (as TCP retransmits across a network that
+// dropped packets for a while). A heal undoes both: new connections pass
+// again (the member redials on its own) and held bytes flow.
 //
 // zkmesh opens one connection per direction: a member sends to a peer only
 // over the connection it dialed, and the acceptor never writes on it after
@@ -100,11 +104,41 @@ func (n *Network) CutOneWay(from, to int) {
 	lp.election.Pause()
 }
 
-// HealOneWay lets member from reach member to again.
-func (n *Network) HealOneWay(from, to int) {
+// HoldOneWay silences member from's connections to member to: they stay
+// open, but nothing passes either way on them until a heal. Connections to
+// dials to from are not affected.
+func (n *Network) HoldOneWay(from, to int) {
 	lp := n.pair(from, to)
+	lp.peer.Hold()
+	lp.election.Hold()
+}
+
+// Hold silences the connections between members a and b, both ways.
+func (n *Network) Hold(a, b int) {
+	n.HoldOneWay(a, b)
+	n.HoldOneWay(b, a)
+}
+
+// IsolateSilently holds every connection between member id and the others.
+func (n *Network) IsolateSilently(id int) {
+	for other := 1; other <= n.members; other++ {
+		if other != id {
+			n.Hold(id, other)
+		}
+	}
+}
+
+// HealOneWay undoes a cut or hold of the connections member from dials to
+// member to: new ones pass again and held bytes are delivered.
+func (n *Network) HealOneWay(from, to int) {
+	heal(n.pair(from, to))
+}
+
+func heal(lp linkProxies) {
 	lp.peer.Resume()
 	lp.election.Resume()
+	lp.peer.Release()
+	lp.election.Release()
 }
 
 // Cut cuts members a and b off from each other, both ways.
@@ -113,7 +147,7 @@ func (n *Network) Cut(a, b int) {
 	n.CutOneWay(b, a)
 }
 
-// Heal undoes Cut(a, b) (and any one-way cut between them).
+// Heal undoes every cut and hold between a and b.
 func (n *Network) Heal(a, b int) {
 	n.HealOneWay(a, b)
 	n.HealOneWay(b, a)
@@ -150,24 +184,31 @@ func (n *Network) Partition(side ...int) {
 // HealAll heals every link.
 func (n *Network) HealAll() {
 	for _, lp := range n.links {
-		lp.peer.Resume()
-		lp.election.Resume()
+		heal(lp)
 	}
 }
 
-// Reachable reports whether member from can open connections to member to.
+// Reachable reports whether what member from sends on the connections it
+// dials to member to arrives: the link is neither cut nor held.
 func (n *Network) Reachable(from, to int) bool {
-	return !n.pair(from, to).peer.Paused()
+	lp := n.pair(from, to)
+	return !lp.peer.Paused() && !lp.peer.Held()
 }
 
-// Cuts describes the links that are cut, "1->2 2->1" in order of from
-// then to, or "none".
+// Cuts describes the links that are cut ("1->2") or held ("1~>2"), in
+// order of from then to, or "none".
 func (n *Network) Cuts() string {
 	var cut []string
 	for from := 1; from <= n.members; from++ {
 		for to := 1; to <= n.members; to++ {
-			if from != to && !n.Reachable(from, to) {
+			if from == to {
+				continue
+			}
+			switch lp := n.links[link{from, to}]; {
+			case lp.peer.Paused():
 				cut = append(cut, fmt.Sprintf("%d->%d", from, to))
+			case lp.peer.Held():
+				cut = append(cut, fmt.Sprintf("%d~>%d", from, to))
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package zktest
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -93,6 +94,68 @@ func TestProxyPauseBreaksAndRefusesUntilResume(t *testing.T) {
 	defer c3.Close()
 	if err := roundTrip(c3, bufio.NewReader(c3), "after"); err != nil {
 		t.Fatalf("after Resume: %v", err)
+	}
+}
+
+func TestProxyHoldDelaysUntilRelease(t *testing.T) {
+	p := NewProxy(t, echoServer(t))
+	c, err := net.Dial("tcp", p.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	if err := roundTrip(c, r, "before"); err != nil {
+		t.Fatalf("through the proxy: %v", err)
+	}
+	p.Hold()
+	if !p.Held() {
+		t.Fatal("Held() is false after Hold")
+	}
+	c2, err := net.Dial("tcp", p.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	r2 := bufio.NewReader(c2)
+	for _, w := range []struct {
+		c    net.Conn
+		line string
+	}{{c, "one"}, {c, "two"}, {c2, "new"}} {
+		if _, err := io.WriteString(w.c, w.line+"\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Nothing comes back while held, and nothing is closed either.
+	for _, rc := range []struct {
+		c net.Conn
+		r *bufio.Reader
+	}{{c, r}, {c2, r2}} {
+		if err := rc.c.SetReadDeadline(time.Now().Add(300 * time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := rc.r.ReadString('\n'); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("read while held = %q, %v; want a timeout", got, err)
+		}
+	}
+	if p.Conns() != 2 {
+		t.Fatalf("Conns() = %d while held, want 2", p.Conns())
+	}
+	p.Release()
+	for _, want := range []struct {
+		c    net.Conn
+		r    *bufio.Reader
+		line string
+	}{{c, r, "one"}, {c, r, "two"}, {c2, r2, "new"}} {
+		if err := want.c.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := want.r.ReadString('\n'); err != nil || got != want.line+"\n" {
+			t.Fatalf("after Release read %q, %v; want %q", got, err, want.line)
+		}
+	}
+	if err := roundTrip(c, r, "after"); err != nil {
+		t.Fatalf("after Release: %v", err)
 	}
 }
 
@@ -224,6 +287,19 @@ func TestZkmeshPartitionableLinks(t *testing.T) {
 		t.Fatalf("member %d after healing: %v", isolated.ID, err)
 	}
 
+	// A silent partition: the member's connections stay open but carry
+	// nothing, so it notices by its timeouts only.
+	n.IsolateSilently(isolated.ID)
+	if n.Reachable(isolated.ID, leader.ID) || n.Reachable(leader.ID, isolated.ID) || !strings.Contains(n.Cuts(), "~>") {
+		t.Fatalf("after IsolateSilently(%d): Cuts() = %q", isolated.ID, n.Cuts())
+	}
+	waitMode(t, isolated, 15*time.Second, "out of service while silently isolated", notServing)
+	write(followers[1], "/silent")
+	n.HealAll()
+	if err := isolated.WaitServing(30 * time.Second); err != nil {
+		t.Fatalf("member %d after a silent partition: %v", isolated.ID, err)
+	}
+
 	// The leader can no longer reach one follower, which still reaches the
 	// leader: it stops hearing heartbeats and cannot follow.
 	deaf := followers[1]
@@ -245,7 +321,7 @@ func TestZkmeshPartitionableLinks(t *testing.T) {
 	if _, err := c.Sync("/"); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"/majority", "/one-way"} {
+	for _, p := range []string{"/majority", "/silent", "/one-way"} {
 		if r, err := c.Exists(p, false); err != nil || r.Reply.Err != jute.CodeOK {
 			t.Errorf("exists %s on healed member %d = %+v, %v", p, deaf.ID, r, err)
 		}

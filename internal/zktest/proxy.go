@@ -1,7 +1,6 @@
 package zktest
 
 import (
-	"io"
 	"net"
 	"sync"
 	"testing"
@@ -9,8 +8,9 @@ import (
 
 // Proxy forwards TCP connections from a loopback port to a server, and can
 // cut them, to make a client lose its connection without losing its
-// session, or to cut one member of an ensemble off from another (see
-// Network). It is safe for concurrent use.
+// session, or hold them, to make the network between a member of an
+// ensemble and another one silent (see Network). It is safe for concurrent
+// use.
 type Proxy struct {
 	// Addr is the address clients dial.
 	Addr string
@@ -23,7 +23,24 @@ type Proxy struct {
 	// is only added to it under mu after checking both.
 	paused bool
 	closed bool
-	conns  map[net.Conn]struct{}
+	conns  map[*forwarded]struct{}
+	// held is non-nil while the proxy holds bytes; Release closes it.
+	held chan struct{}
+}
+
+// forwarded is one accepted connection and the one dialed for it.
+type forwarded struct {
+	client, server net.Conn
+	once           sync.Once
+	done           chan struct{} // closed by close
+}
+
+func (f *forwarded) close() {
+	f.once.Do(func() {
+		close(f.done)
+		f.client.Close()
+		f.server.Close()
+	})
 }
 
 // NewProxy listens on a free loopback port and forwards to target until
@@ -34,7 +51,7 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	if err != nil {
 		t.Fatalf("zktest: proxy listen: %v", err)
 	}
-	p := &Proxy{Addr: ln.Addr().String(), target: target, ln: ln, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{Addr: ln.Addr().String(), target: target, ln: ln, conns: map[*forwarded]struct{}{}}
 	go p.accept()
 	t.Cleanup(p.close)
 	return p
@@ -62,18 +79,17 @@ func (p *Proxy) forward(c net.Conn) {
 		c.Close()
 		return
 	}
+	f := &forwarded{client: c, server: s, done: make(chan struct{})}
 	p.mu.Lock()
 	if p.paused || p.closed {
 		p.mu.Unlock()
-		c.Close()
-		s.Close()
+		f.close()
 		return
 	}
-	p.conns[c] = struct{}{}
-	p.conns[s] = struct{}{}
+	p.conns[f] = struct{}{}
 	p.mu.Unlock()
-	go p.pipe(c, s)
-	go p.pipe(s, c)
+	go p.pipe(f, s, c)
+	go p.pipe(f, c, s)
 }
 
 func (p *Proxy) open() bool {
@@ -82,14 +98,48 @@ func (p *Proxy) open() bool {
 	return !p.paused && !p.closed
 }
 
-func (p *Proxy) pipe(dst, src net.Conn) {
-	_, _ = io.Copy(dst, src)
-	dst.Close()
-	src.Close()
-	p.mu.Lock()
-	delete(p.conns, dst)
-	delete(p.conns, src)
-	p.mu.Unlock()
+// pipe copies src to dst until either fails, then closes f. Every chunk,
+// and the end of the stream, waits while the proxy holds bytes.
+func (p *Proxy) pipe(f *forwarded, dst, src net.Conn) {
+	defer func() {
+		f.close()
+		p.mu.Lock()
+		delete(p.conns, f)
+		p.mu.Unlock()
+	}()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if !p.waitReleased(f) {
+			return
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// waitReleased waits while the proxy holds bytes; false when f was closed
+// meanwhile.
+func (p *Proxy) waitReleased(f *forwarded) bool {
+	for {
+		p.mu.Lock()
+		held := p.held
+		p.mu.Unlock()
+		if held == nil {
+			return true
+		}
+		select {
+		case <-held:
+		case <-f.done:
+			return false
+		}
+	}
 }
 
 // Cut closes every forwarded connection; new ones are still accepted unless
@@ -101,9 +151,9 @@ func (p *Proxy) Cut() {
 }
 
 func (p *Proxy) cutLocked() {
-	for c := range p.conns {
-		c.Close()
-		delete(p.conns, c)
+	for f := range p.conns {
+		f.close()
+		delete(p.conns, f)
 	}
 }
 
@@ -132,11 +182,43 @@ func (p *Proxy) Paused() bool {
 	return p.paused
 }
 
+// Hold stops forwarding in both directions without closing anything, as a
+// network that drops every packet does while TCP keeps retrying: the
+// connections stay open, what each side sends waits (up to one buffer in
+// the proxy, then in the kernel, which then blocks the sender's writes),
+// and so does a close. New connections are still accepted and dialed, but
+// no byte passes either. Release delivers everything that waited, in
+// order, and forwarding goes on.
+func (p *Proxy) Hold() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.held == nil {
+		p.held = make(chan struct{})
+	}
+}
+
+// Release undoes Hold.
+func (p *Proxy) Release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.held != nil {
+		close(p.held)
+		p.held = nil
+	}
+}
+
+// Held reports whether the proxy holds bytes.
+func (p *Proxy) Held() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.held != nil
+}
+
 // Conns returns how many connections are being forwarded.
 func (p *Proxy) Conns() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return len(p.conns) / 2
+	return len(p.conns)
 }
 
 // close stops the listener and cuts every connection for good.
@@ -145,5 +227,6 @@ func (p *Proxy) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
+	p.held = nil // pipes waiting on a hold end with their connections
 	p.cutLocked()
 }
