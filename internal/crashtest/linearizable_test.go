@@ -274,3 +274,25 @@ func setupKeys(t *testing.T, hosts string, keys int) {
 		}
 	}
 }
+
+// TestRegisterModelRejectsStaleRead: the model the partition test relies on
+// does reject what a member cut off from the quorum would return if it
+// served reads without a sync: a value already overwritten by a write that
+// returned before the read began. An unknown-outcome write (open end) may
+// still explain a read, so it must not hide the stale one.
+func TestRegisterModelRejectsStaleRead(t *testing.T) {
+	w := func(cl int, v string, call, ret int64) porcupine.Operation {
+		return porcupine.Operation{ClientId: cl, Input: regInput{key: 0, write: true, value: v}, Call: call, Return: ret}
+	}
+	r := func(cl int, v string, call, ret int64) porcupine.Operation {
+		return porcupine.Operation{ClientId: cl, Input: regInput{key: 0}, Output: regOutput{value: v}, Call: call, Return: ret}
+	}
+	legal := []porcupine.Operation{w(0, "a", 0, 10), w(1, "b", 20, 30), r(2, "b", 40, 50), w(3, "c", 45, math.MaxInt64), r(2, "c", 60, 70)}
+	if res := porcupine.CheckOperations(registerModel, legal); !res {
+		t.Fatal("a legal history was rejected")
+	}
+	stale := []porcupine.Operation{w(0, "a", 0, 10), w(1, "b", 20, 30), w(3, "c", 35, math.MaxInt64), r(2, "a", 40, 50)}
+	if res := porcupine.CheckOperations(registerModel, stale); res {
+		t.Fatal("a read of an overwritten value was accepted")
+	}
+}

@@ -31,7 +31,8 @@ import (
 // exactly the messages from sends to to, and Cut(a, b) every message
 // between them. The handshake checks the dialer's server id and the hash of
 // the member ids, never the source address, so proxied connections are
-// accepted.
+// accepted. zkmesh does not use the election port (it is reserved); it is
+// proxied all the same, so that a partition still holds if it ever does.
 //
 // A member cut off from a quorum does not serve, so Server.Restart, which
 // waits until the member serves, fails for it unless the links heal first.
@@ -105,8 +106,8 @@ func (n *Network) CutOneWay(from, to int) {
 }
 
 // HoldOneWay silences member from's connections to member to: they stay
-// open, but nothing passes either way on them until a heal. Connections to
-// dials to from are not affected.
+// open, but nothing passes either way on them until a heal. The
+// connections member to dials to member from are not affected.
 func (n *Network) HoldOneWay(from, to int) {
 	lp := n.pair(from, to)
 	lp.peer.Hold()
