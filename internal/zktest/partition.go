@@ -34,6 +34,11 @@ import (
 // accepted. zkmesh does not use the election port (it is reserved); it is
 // proxied all the same, so that a partition still holds if it ever does.
 //
+// Each member's view of the addresses is its own, so a reconfiguration,
+// which commits the proposing leader's view to every member, would route
+// some links through another pair's proxies: do not reconfigure an
+// ensemble whose links are partitionable.
+//
 // A member cut off from a quorum does not serve, so Server.Restart, which
 // waits until the member serves, fails for it unless the links heal first.
 //
