@@ -5,14 +5,27 @@ import "fmt"
 // Config is everything a Node needs. Every field is required unless it
 // says otherwise; DefaultConfig fills the timing fields.
 type Config struct {
-	// ID is this member's id. It must appear in Voters or Observers.
+	// ID is this member's id. It must appear in Voters or Observers,
+	// unless ConfigOf is set (a member removed by a reconfiguration may
+	// restart; it stays LOOKING unless its log makes it a member).
 	ID ServerID
 	// Voters are the members whose acks count toward a quorum and who may
 	// lead. Invariant: non-empty, no duplicates, disjoint from Observers.
+	// With ConfigOf set, Voters and Observers are the membership as of
+	// Applied (the state machine's point); configuration entries of the
+	// log above Applied override them.
 	Voters []ServerID
 	// Observers receive committed txns but never vote nor count toward a
 	// quorum.
 	Observers []ServerID
+	// ConfigOf, optional, tells configuration entries from other txns: it
+	// returns the membership an entry's Data sets and true, or false for
+	// an entry that is not a configuration. It must be pure (the same
+	// answer for the same bytes on every member, at any time) and must not
+	// retain data. zab calls it on every entry that enters the log. Nil
+	// means no entry is a configuration and the membership only changes by
+	// SetObservers.
+	ConfigOf func(data []byte) (Membership, bool)
 	// ElectionTicks is how long a LOOKING member waits before it sends its
 	// vote again; the actual wait is drawn from
 	// [ElectionTicks, 2*ElectionTicks) with the seeded source.
@@ -86,7 +99,7 @@ func (c Config) Validate() error {
 		}
 		seen[o] = "Observers"
 	}
-	if _, ok := seen[c.ID]; !ok {
+	if _, ok := seen[c.ID]; !ok && c.ConfigOf == nil {
 		return bad("ID", "%d is neither in Voters nor in Observers", c.ID)
 	}
 	if c.ElectionTicks < 1 {

@@ -210,6 +210,10 @@ func (n *Node) decide(v Vote) {
 	n.el.decide = false
 	n.el.current = Vote{Leader: v.Leader, Zxid: v.Zxid, Epoch: v.Epoch, Round: n.el.round}
 	switch {
+	case v.Leader == n.id && !n.isVoter[n.id]:
+		// Others may still count this member a voter; its own log says
+		// it is not, so it must not lead: a new round.
+		n.becomeLooking()
 	case v.Leader == n.id:
 		n.becomeLeading()
 	case n.isVoter[n.id]:

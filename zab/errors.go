@@ -22,3 +22,15 @@ var (
 	// Ready was advanced.
 	ErrReadyInFlight = errors.New("zab: previous Ready not advanced")
 )
+
+var (
+	// ErrReconfigInProgress is returned by ProposeConfig (and Propose of a
+	// configuration entry) while a configuration entry is not committed.
+	ErrReconfigInProgress = errors.New("zab: a configuration change is in progress")
+	// ErrReconfigTooLarge is returned when a new configuration adds or
+	// removes more than one voter.
+	ErrReconfigTooLarge = errors.New("zab: a configuration change may add or remove at most one voter")
+	// ErrNewConfigNoQuorum is returned when a quorum of the new
+	// configuration's voters is not connected and synced to the leader.
+	ErrNewConfigNoQuorum = errors.New("zab: no quorum of the new voters is synced with the leader")
+)

@@ -133,9 +133,7 @@ func (n *Node) becomeLeading() {
 }
 
 func (n *Node) sortedObservers() []ServerID {
-	out := slices.Clone(n.cfg.Observers)
-	slices.Sort(out)
-	return out
+	return slices.Clone(n.cur.Observers)
 }
 
 // stepDown abandons leadership and starts a new election.
@@ -318,7 +316,7 @@ func (n *Node) maybeEstablish() {
 	if l.phase != leadSync || n.durableGen < l.selfGen {
 		return
 	}
-	c := 1
+	c := n.selfVotes()
 	for _, h := range l.handlers {
 		if !h.observer && h.phase >= handlerSynced {
 			c++
@@ -371,7 +369,10 @@ func (n *Node) maybeCommit() {
 	if l.phase != leadBroadcast {
 		return
 	}
-	acks := []Zxid{n.durableZxid}
+	var acks []Zxid
+	if n.isVoter[n.id] {
+		acks = append(acks, n.durableZxid)
+	}
 	for _, h := range l.handlers {
 		if !h.observer && h.phase >= handlerSynced {
 			acks = append(acks, h.acked)
@@ -420,7 +421,13 @@ func (n *Node) tickLeader() {
 			return
 		}
 	} else {
-		c := 1
+		if !n.isVoter[n.id] && !n.configPending() {
+			// The configuration that took this leader's vote is
+			// committed: leave to its voters.
+			n.stepDown()
+			return
+		}
+		c := n.selfVotes()
 		for _, h := range l.handlers {
 			if !h.observer && h.phase >= handlerSynced && n.now-h.lastHeard <= uint64(n.cfg.SyncLimitTicks) {
 				c++

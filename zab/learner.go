@@ -153,7 +153,8 @@ func (n *Node) onSync(m Message) {
 		}
 		n.truncateLog(m.TruncZxid)
 	case SyncSnap:
-		if m.Snapshot == nil || m.Snapshot.Zxid < n.applied || m.Snapshot.Zxid < n.commit {
+		if m.Snapshot == nil || m.Snapshot.Zxid < n.applied || m.Snapshot.Zxid < n.commit ||
+			(m.Snapshot.Membership != nil && m.Snapshot.Membership.Validate() != nil) {
 			n.brokenLink()
 			return
 		}

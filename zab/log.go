@@ -22,6 +22,7 @@ func (n *Node) appendEntry(e Entry) {
 	n.pend = append(n.pend, e)
 	n.lastZxid = e.Zxid
 	n.writeGen++
+	n.noteEntry(e)
 }
 
 // truncateLog drops every entry above t. The caller checked that t is in
@@ -45,6 +46,7 @@ func (n *Node) truncateLog(t Zxid) {
 	n.lastZxid = t
 	n.durableZxid = min(n.durableZxid, t)
 	n.writeGen++
+	n.cutConfigs(t)
 }
 
 func (n *Node) installSnapshot(s Snapshot) {
@@ -59,6 +61,11 @@ func (n *Node) installSnapshot(s Snapshot) {
 	n.durableZxid = min(n.durableZxid, s.Zxid)
 	n.commit = max(n.commit, s.Zxid)
 	n.writeGen++
+	m := n.cur
+	if s.Membership != nil {
+		m = *s.Membership
+	}
+	n.resetConfigs(m, s.Zxid)
 }
 
 func cutAbove(ents []Entry, t Zxid) []Entry {

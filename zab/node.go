@@ -19,12 +19,25 @@ type queued struct {
 // every method. It retains the Storage and StateMachine from Config, and
 // the Entries, Snapshot and Data of messages passed to Step.
 type Node struct {
-	cfg        Config
-	id         ServerID
+	cfg Config
+	id  ServerID
+	// base is the membership as of the applied point (Config's at New, a
+	// SNAP's, or the last configuration entry applied): it holds from
+	// baseFrom up to the first of cfgs. cfgs are the configuration entries
+	// of the log above the applied point, committed or not, in zxid order.
+	// Invariant: every cfgs[i].zxid > baseFrom and <= lastZxid.
+	base     Membership
+	baseFrom Zxid
+	cfgs     []cfgEntry
+	// cur is the membership in use: the last of cfgs, or base. voters,
+	// isVoter, isObserver and quorum are derived from it by setCurrent;
+	// cfgDirty says afterConfigChange has not run since it changed.
+	cur        Membership
 	voters     []ServerID // sorted
 	isVoter    map[ServerID]bool
 	isObserver map[ServerID]bool
 	quorum     int
+	cfgDirty   bool
 	rand       *rand.Rand
 	store      Storage
 	sm         StateMachine
@@ -72,23 +85,13 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{
-		cfg:        cfg,
-		id:         cfg.ID,
-		voters:     slices.Clone(cfg.Voters),
-		isVoter:    map[ServerID]bool{},
-		isObserver: map[ServerID]bool{},
-		rand:       rand.New(rand.NewSource(cfg.Seed)),
-		store:      cfg.Storage,
-		sm:         cfg.StateMachine,
+		cfg:   cfg,
+		id:    cfg.ID,
+		base:  Membership{Voters: cfg.Voters, Observers: cfg.Observers}.Clone(),
+		rand:  rand.New(rand.NewSource(cfg.Seed)),
+		store: cfg.Storage,
+		sm:    cfg.StateMachine,
 	}
-	slices.Sort(n.voters)
-	for _, v := range n.voters {
-		n.isVoter[v] = true
-	}
-	for _, o := range cfg.Observers {
-		n.isObserver[o] = true
-	}
-	n.quorum = len(n.voters)/2 + 1
 	hs, err := n.store.HardState()
 	if err != nil {
 		return nil, fmt.Errorf("zab: reading hard state: %w", err)
@@ -109,6 +112,25 @@ func New(cfg Config) (*Node, error) {
 	n.hs = hs
 	n.lastZxid, n.durableZxid = last, last
 	n.commit, n.applied = applied, applied
+	n.baseFrom = applied
+	if cfg.ConfigOf != nil {
+		// The membership in use is the latest configuration of the log.
+		for after := applied; after < last; {
+			ents, err := n.store.Entries(after, 1024)
+			if err != nil {
+				return nil, fmt.Errorf("zab: reading the log after %s for configurations: %w", after, err)
+			}
+			if len(ents) == 0 {
+				break
+			}
+			for _, e := range ents {
+				n.noteEntry(e)
+			}
+			after = ents[len(ents)-1].Zxid
+		}
+	}
+	n.setCurrent()
+	n.cfgDirty = false
 	n.becomeLooking()
 	return n, nil
 }
@@ -136,9 +158,15 @@ func (n *Node) Step(m Message) error {
 	if m.To != n.id {
 		return fmt.Errorf("zab: message for %d stepped into %d", m.To, n.id)
 	}
-	if m.From == n.id || !(n.isVoter[m.From] || n.isObserver[m.From]) {
+	if m.From == n.id {
 		return nil
 	}
+	if !n.member(m.From) && !(n.learn != nil && m.From == n.learn.leader) {
+		// A learner keeps hearing its leader when a pending configuration
+		// removes it: that leader leads until the configuration commits.
+		return nil
+	}
+	defer n.afterConfigChange()
 	if m.Type == MsgVote {
 		n.stepVote(m)
 		return nil
@@ -165,11 +193,25 @@ func (n *Node) Step(m Message) error {
 // Propose appends data as a new txn and broadcasts it. Only an
 // established leader may call it; it returns the txn's zxid. The txn is
 // committed once it appears in a Ready's CommittedEntries.
+//
+// Data that Config.ConfigOf recognises is a configuration entry, refused
+// unless ProposeConfig's rules allow it.
 func (n *Node) Propose(data []byte) (Zxid, error) {
 	if n.role != RoleLeading || n.lead.phase != leadBroadcast {
 		return 0, ErrNotLeader
 	}
-	return n.propose(data)
+	next, isCfg, err := n.configOf(data)
+	if err != nil {
+		return 0, err
+	}
+	if isCfg {
+		if err := n.checkReconfig(next); err != nil {
+			return 0, err
+		}
+	}
+	z, err := n.propose(data)
+	n.afterConfigChange()
+	return z, err
 }
 
 // SendToLeader sends an opaque payload to the leader's application. It
@@ -218,8 +260,13 @@ func (n *Node) Send(to ServerID, data []byte) error {
 // was added may connect from then on. A member that is removed stops
 // hearing from its leader and stays LOOKING.
 //
-// It returns ErrConfig, changing nothing, if obs lists 0, an id twice or
-// a voter.
+// It returns ErrConfig, changing nothing, if obs lists 0 or an id twice,
+// or (without Config.ConfigOf) a voter.
+//
+// With Config.ConfigOf set, the log alone decides the membership (every
+// configuration entry takes effect when it enters the log), so
+// SetObservers only checks obs and changes nothing: a driver that sets
+// ConfigOf need not call it.
 func (n *Node) SetObservers(obs []ServerID) error {
 	seen := map[ServerID]bool{}
 	for _, o := range obs {
@@ -228,20 +275,18 @@ func (n *Node) SetObservers(obs []ServerID) error {
 			return fmt.Errorf("%w: observers: contains id 0", ErrConfig)
 		case seen[o]:
 			return fmt.Errorf("%w: observers: lists %d twice", ErrConfig, o)
-		case n.isVoter[o]:
+		case n.isVoter[o] && n.cfg.ConfigOf == nil:
 			return fmt.Errorf("%w: observers: %d is a voter", ErrConfig, o)
 		}
 		seen[o] = true
 	}
-	n.cfg.Observers = slices.Clone(obs)
-	n.isObserver = seen
-	if n.role == RoleLeading {
-		for _, h := range n.lead.sortedHandlers() {
-			if h.observer && !seen[h.id] {
-				n.dropHandler(h)
-			}
-		}
+	if n.cfg.ConfigOf != nil {
+		return nil
 	}
+	n.base.Observers = slices.Clone(obs)
+	slices.Sort(n.base.Observers)
+	n.setCurrent()
+	n.afterConfigChange()
 	return nil
 }
 
@@ -255,6 +300,7 @@ func (n *Node) Status() Status {
 		AcceptedEpoch: n.hs.AcceptedEpoch, CurrentEpoch: n.hs.CurrentEpoch,
 		Round: n.el.round, LastZxid: n.lastZxid, DurableZxid: n.durableZxid,
 		Committed: n.commit, Applied: n.applied,
+		Membership: n.cur.Clone(), ConfigZxid: n.configZxid(), ConfigPending: n.configPending(),
 	}
 	if l := n.lead; l != nil {
 		s.Established = l.phase == leadBroadcast

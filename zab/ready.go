@@ -177,6 +177,7 @@ func (n *Node) Advance(rd Ready) {
 	if k := len(rd.CommittedEntries); k > 0 {
 		n.applied = rd.CommittedEntries[k-1].Zxid
 	}
+	n.foldConfigs()
 	i := 0
 	for i < len(n.pend) && n.pend[i].Zxid <= n.durableZxid {
 		i++

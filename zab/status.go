@@ -23,4 +23,11 @@ type Status struct {
 	SyncedObservers int
 	// PendingSyncs counts learners connected but not yet synced (leader only).
 	PendingSyncs int
+	// Membership is the membership in use: the latest configuration in
+	// the log, committed or not. ConfigZxid is the zxid of its entry (or
+	// the point the base membership is known from), and ConfigPending
+	// says that entry is not committed yet.
+	Membership    Membership
+	ConfigZxid    Zxid
+	ConfigPending bool
 }

@@ -92,6 +92,11 @@ func (n *Node) planSnap(upto Zxid) (syncPlan, error) {
 	if snap.Zxid > upto {
 		return syncPlan{}, fmt.Errorf("zab: state machine at %s is past the log end %s", snap.Zxid, upto)
 	}
+	m, ok := n.membershipAt(snap.Zxid)
+	if !ok {
+		return syncPlan{}, fmt.Errorf("zab: membership as of snapshot %s unknown (known from %s)", snap.Zxid, n.baseFrom)
+	}
+	snap.Membership = &m
 	ents, err := n.entriesBetween(snap.Zxid, upto)
 	if err != nil {
 		return syncPlan{}, fmt.Errorf("zab: entries after snapshot %s: %w", snap.Zxid, err)

@@ -43,4 +43,10 @@ type HardState struct {
 type Snapshot struct {
 	Zxid Zxid
 	Data []byte
+	// Membership, if non-nil, is the membership as of Zxid. A leader fills
+	// it in the snapshots it sends for SNAP sync (from its own log), and a
+	// learner that installs the snapshot uses it as the membership below
+	// the log that follows; a transport must carry it. When nil, the
+	// learner keeps the membership it had. A StateMachine may leave it nil.
+	Membership *Membership
 }
