@@ -97,7 +97,13 @@ func (r *Registry) Relevant(path string) bool {
 
 // Put records that the node at path was created or its data set to data, by
 // the transaction zxid. Irrelevant paths are ignored. data is not retained.
-func (r *Registry) Put(path string, data []byte, zxid int64) {
+func (r *Registry) Put(path string, data []byte, zxid int64) { r.PutInZone(path, data, zxid, "") }
+
+// PutInZone is Put for a registration made from zone: its endpoints that
+// name no zone of their own get zone (the zone of the sidecar whose client
+// created the node), so that localities need no extra registration field.
+// An empty zone changes nothing.
+func (r *Registry) PutInZone(path string, data []byte, zxid int64, zone string) {
 	kind, seg := r.cfg.classify(path)
 	if kind == kindNone {
 		return
@@ -124,6 +130,11 @@ func (r *Registry) Put(path string, data []byte, zxid int64) {
 	}
 	if err != nil {
 		cs = nil
+	}
+	for i := range cs {
+		if cs[i].ep.Zone == "" {
+			cs[i].ep.Zone = zone
+		}
 	}
 	r.replace(path, cs, zxid)
 	r.report(path, zxid, err)

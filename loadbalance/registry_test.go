@@ -177,3 +177,20 @@ func TestViewDiff(t *testing.T) {
 		t.Fatal("old view modified")
 	}
 }
+
+func TestPutInZoneFillsOnlyMissingZones(t *testing.T) {
+	r := NewRegistry()
+	r.PutInZone("/zkmesh/services/echo/a", []byte(`{"address":"10.0.0.1","port":80}`), 1, "z-host")
+	r.PutInZone("/zkmesh/services/echo/b", []byte(`{"address":"10.0.0.2","port":80,"zone":"z-own"}`), 2, "z-host")
+	r.Put("/zkmesh/services/echo/c", []byte(`{"address":"10.0.0.3","port":80}`), 3)
+	got := map[string]string{}
+	for _, ep := range r.View().Service("echo").Endpoints {
+		got[ep.Address] = ep.Zone
+	}
+	want := map[string]string{"10.0.0.1": "z-host", "10.0.0.2": "z-own", "10.0.0.3": ""}
+	for a, z := range want {
+		if got[a] != z {
+			t.Errorf("%s: zone %q, want %q", a, got[a], z)
+		}
+	}
+}

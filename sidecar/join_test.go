@@ -16,7 +16,7 @@ import (
 
 // startGossipVoters runs n voters that gossip on loopback (fast timing);
 // it returns them and the first one's gossip address, the seed.
-func startGossipVoters(t *testing.T, n int) ([]*member, string) {
+func startGossipVoters(t *testing.T, n int, mutate ...func(id int, c *Config)) ([]*member, string) {
 	t.Helper()
 	var servers []ServerSpec
 	for i := 1; i <= n; i++ {
@@ -35,6 +35,9 @@ func startGossipVoters(t *testing.T, n int) ([]*member, string) {
 			c.GossipName = fmt.Sprintf("v%d", m.id)
 			if seed != "" {
 				c.GossipSeeds = []string{seed}
+			}
+			for _, f := range mutate {
+				f(m.id, c)
 			}
 		})
 		m.srv, m.addr, m.stop = s, addr, stop

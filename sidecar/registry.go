@@ -32,7 +32,11 @@ type registryFeed struct {
 	kick    chan struct{}
 	reg     *loadbalance.Registry // run goroutine only
 	stats   atomic.Pointer[loadbalance.Stats]
+	view    atomic.Pointer[loadbalance.View] // the last View published
 	reading []jute.Id
+	// zoneOf returns the zone of the member that created a session, "" when
+	// unknown; nil means no zone defaults.
+	zoneOf func(session int64) string
 }
 
 func newRegistryFeed(tree *znode.Tree, x *xds.Server, log zerolog.Logger) *registryFeed {
@@ -115,7 +119,9 @@ func (f *registryFeed) run(ctx context.Context) {
 			}
 			st := f.reg.Stats()
 			f.stats.Store(&st)
-			f.xds.Update(f.reg.View())
+			v := f.reg.View()
+			f.view.Store(&v)
+			f.xds.Update(v)
 		}
 		select {
 		case <-ctx.Done():
@@ -138,14 +144,23 @@ func (f *registryFeed) apply(ev znode.Event) {
 			f.reg.Remove(ev.Path, ev.Zxid)
 			return
 		}
-		f.reg.Put(ev.Path, data, max(ev.Zxid, st.Mzxid))
+		f.reg.PutInZone(ev.Path, data, max(ev.Zxid, st.Mzxid), f.zone(st.EphemeralOwner))
 	}
+}
+
+// zone is the default zone of a registration whose ephemeral owner is
+// owner (0 for a persistent node).
+func (f *registryFeed) zone(owner int64) string {
+	if owner <= 0 || f.zoneOf == nil {
+		return ""
+	}
+	return f.zoneOf(owner)
 }
 
 func (f *registryFeed) scan(path string) {
 	if f.reg.Relevant(path) {
 		if data, st, err := f.tree.GetData(path, f.reading, nil); err == nil {
-			f.reg.Put(path, data, st.Mzxid)
+			f.reg.PutInZone(path, data, st.Mzxid, f.zone(st.EphemeralOwner))
 		}
 	}
 	kids, _, err := f.tree.GetChildren(path, f.reading, nil)
@@ -184,6 +199,7 @@ func (s *Server) startXDS(ctx context.Context, wg *sync.WaitGroup) error {
 	}
 	s.xdsLis = lis
 	s.feed = newRegistryFeed(s.tree, x, s.log.With().Str("component", "registry").Logger())
+	s.feed.zoneOf = s.sessionZone
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
@@ -195,6 +211,25 @@ func (s *Server) startXDS(ctx context.Context, wg *sync.WaitGroup) error {
 	go func() { defer wg.Done(); s.feed.run(ctx); x.Stop() }()
 	s.log.Info().Str("addr", lis.Addr().String()).Msg("serving xDS (ADS)")
 	return nil
+}
+
+// sessionZone returns the zone of the member that created session: ZooKeeper
+// session ids carry the low byte of their server's id in their top byte.
+// This member's zone comes from its configuration, the others' from
+// gossip; "" when no member with that id is known.
+func (s *Server) sessionZone(session int64) string {
+	sid := uint64(session) >> 56
+	if sid == uint64(s.cfg.ServerID)&0xff {
+		return s.cfg.Zone
+	}
+	if g := s.gossipMembers.Load(); g != nil {
+		for _, m := range g.Members() {
+			if m.Meta.ServerID&0xff == sid && m.Meta.ServerID != 0 {
+				return m.Meta.Zone
+			}
+		}
+	}
+	return ""
 }
 
 // XDSAddr returns the address the xDS server listens on, or nil.

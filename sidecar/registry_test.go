@@ -2,6 +2,7 @@ package sidecar
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -80,5 +81,50 @@ func TestRegistrationReachesEDS(t *testing.T) {
 	provider.Close()
 	if got := endpoints(); len(got) != 0 {
 		t.Fatalf("after the provider's session closed: endpoints %v, want none", got)
+	}
+}
+
+// A registration that names no zone takes the zone of the member its
+// provider's session was created on, on every member: from the
+// configuration there, from gossip elsewhere. A zone in the registration
+// wins.
+func TestRegistrationZoneDefaultsToRegisteringMember(t *testing.T) {
+	ms, _ := startGossipVoters(t, 3, func(id int, c *Config) {
+		c.Zone = fmt.Sprintf("zone-%d", id)
+		c.XDSAddress = "127.0.0.1:0"
+	})
+	acl := zk.WorldACL(zk.PermAll)
+	admin, _ := connect(t, ms[0].addr)
+	for _, p := range []string{"/zkmesh", "/zkmesh/services", "/zkmesh/services/echo"} {
+		if _, err := admin.Create(p, nil, 0, acl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	provider, _ := connect(t, ms[1].addr) // session created on member 2
+	if _, err := provider.Create("/zkmesh/services/echo/a", []byte(`{"address":"127.0.0.1","port":7001}`), zk.FlagEphemeral, acl); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.Create("/zkmesh/services/echo/b", []byte(`{"address":"127.0.0.1","port":7002,"zone":"own"}`), zk.FlagEphemeral, acl); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			zones := map[uint32]string{}
+			if v := m.srv.feed.view.Load(); v != nil {
+				if svc := v.Service("echo"); svc != nil {
+					for _, ep := range svc.Endpoints {
+						zones[ep.Port] = ep.Zone
+					}
+				}
+			}
+			if zones[7001] == "zone-2" && zones[7002] == "own" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("member %d: endpoint zones %v, want 7001 in zone-2 and 7002 in own", m.id, zones)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/zkmesh/zkmesh/discovery"
 	"github.com/zkmesh/zkmesh/jute"
 	"github.com/zkmesh/zkmesh/storage"
 	"github.com/zkmesh/zkmesh/zab"
@@ -49,6 +50,9 @@ type Server struct {
 
 	feed   *registryFeed
 	xdsLis net.Listener
+	// gossipMembers is gossip's member table once it runs, for goroutines
+	// started before it (the registry feed).
+	gossipMembers atomic.Pointer[discovery.Members]
 	// gossip is nil when gossip does not run; adminLis is nil when the admin
 	// HTTP server does not. Both are set by Run before Ready is closed.
 	gossip   *gossipRunner
@@ -170,6 +174,9 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopMembership()
+	if s.gossip != nil {
+		s.gossipMembers.Store(s.gossip.members)
+	}
 	close(s.ready)
 	s.log.Info().Str("addr", lis.Addr().String()).Int64("zxid", s.tree.LastZxid()).Msg("serving ZooKeeper clients")
 
