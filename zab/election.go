@@ -117,13 +117,19 @@ func (n *Node) termPredicate(votes map[ServerID]Vote, v Vote) bool {
 }
 
 // followQuorum reports whether a quorum of voters in votes follow or lead
-// leader.
+// leader, counting this member, if it is a voter, as one more follower of
+// another leader: members whose logs hold different configurations may
+// disagree on who votes, and joining a leader is always safe (the leader's
+// epoch agreement decides, not the election).
 func (n *Node) followQuorum(votes map[ServerID]Vote, leader ServerID) bool {
 	c := 0
 	for _, id := range n.voters {
-		if w, ok := votes[id]; ok && w.Leader == leader {
+		if w, ok := votes[id]; ok && w.Leader == leader && id != n.id {
 			c++
 		}
+	}
+	if leader != n.id && n.isVoter[n.id] {
+		c++
 	}
 	return c >= n.quorum
 }

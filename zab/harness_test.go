@@ -32,10 +32,17 @@ type world struct {
 	// driver that steps everything it has read before persisting).
 	batch map[ServerID]bool
 	log   []string
+	// configOf, if set, is every member's Config.ConfigOf.
+	configOf func([]byte) (Membership, bool)
 }
 
 func newWorld(t *testing.T, voters, observers int) *world {
-	w := &world{t: t, peers: map[ServerID]*peer{}}
+	return newWorldWith(t, voters, observers, nil)
+}
+
+// newWorldWith is newWorld with every member's Config.ConfigOf set.
+func newWorldWith(t *testing.T, voters, observers int, configOf func([]byte) (Membership, bool)) *world {
+	w := &world{t: t, peers: map[ServerID]*peer{}, configOf: configOf}
 	var vs, os []ServerID
 	for i := 1; i <= voters+observers; i++ {
 		if i <= voters {
@@ -57,6 +64,7 @@ func (w *world) boot(id ServerID, vs, os []ServerID, st *MemoryStorage) {
 	cfg.Storage = st
 	sm := &MemoryStateMachine{}
 	cfg.StateMachine = sm
+	cfg.ConfigOf = w.configOf
 	n, err := New(cfg)
 	if err != nil {
 		w.t.Fatal(err)
