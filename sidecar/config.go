@@ -209,6 +209,10 @@ type Config struct {
 	// of seconds) or "fast" (discovery.FastTiming, for tests on loopback).
 	// zoo.cfg: gossip.timing. Default "".
 	GossipTiming string
+	// BootstrapExpect is the number of voter candidates that form the first
+	// voters through gossip, for a member with no server lines (see
+	// Bootstrapping). zoo.cfg: bootstrap.expect. Default 0: off.
+	BootstrapExpect int
 	// JoinPeerAddress and JoinElectionAddress are the peer and election
 	// addresses (host:port) a member that joins through gossip, with no
 	// server lines, advertises for its server line. zoo.cfg:
@@ -530,6 +534,8 @@ func (c *Config) Set(key, value, origin string) error {
 		c.GossipName = value
 	case key == "gossip.timing":
 		c.GossipTiming = value
+	case key == "bootstrap.expect":
+		return integer(&c.BootstrapExpect)
 	case key == "join.peerAddress":
 		c.JoinPeerAddress = value
 	case key == "join.electionAddress":
@@ -722,7 +728,7 @@ func (c *Config) Self() (ServerSpec, bool) {
 // Standalone reports whether this member runs without an ensemble: no
 // server lines, or a single one with standaloneEnabled=true.
 func (c *Config) Standalone() bool {
-	if c.Joining() {
+	if c.Joining() || c.Bootstrapping() {
 		return false
 	}
 	return len(c.Servers) == 0 || (len(c.Servers) == 1 && c.StandaloneEnabled)

@@ -41,7 +41,9 @@ import (
 
 // Joining reports whether this member joins an existing ensemble through
 // gossip as an observer: it has gossip seeds and no server lines.
-func (c *Config) Joining() bool { return len(c.Servers) == 0 && len(c.GossipSeeds) > 0 }
+func (c *Config) Joining() bool {
+	return len(c.Servers) == 0 && len(c.GossipSeeds) > 0 && c.BootstrapExpect == 0
+}
 
 // defaultJoinPeerPort and defaultJoinElectionPort are the ports a joining
 // member uses when peer.address and election.address are not set.

@@ -86,8 +86,13 @@ func New(cfg *Config, log zerolog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Joining() {
-		if cfg, err = resolveJoin(cfg, tree, log); err == nil {
+	if cfg.Joining() || cfg.Bootstrapping() {
+		if cfg.Bootstrapping() {
+			cfg, err = resolveBootstrap(cfg, tree, log)
+		} else {
+			cfg, err = resolveJoin(cfg, tree, log)
+		}
+		if err == nil {
 			err = cfg.Validate()
 		}
 		if err != nil {

@@ -89,3 +89,11 @@ func writeHardState(fsys FS, dir string, old, hs zab.HardState) error {
 	}
 	return nil
 }
+
+// WriteFileAtomic replaces dir/name with data on the operating system's
+// file system, durably: after a crash the file holds the old or the new
+// content, never a mix. For small state files of the layers above
+// (dataDir/myid, the bootstrapped membership).
+func WriteFileAtomic(dir, name string, data []byte) error {
+	return writeFileAtomic(OSFS{}, dir, name, data)
+}

@@ -20,6 +20,7 @@ var runFlags = []struct {
 	{"xds-addr", "xds.address", "xDS gRPC listen address (zoo.cfg xds.address; default 127.0.0.1:18000)"},
 	{"gossip-addr", "gossip.address", "gossip (memberlist) bind address IP:PORT, UDP and TCP (zoo.cfg gossip.address; default: no gossip, or 0.0.0.0:7946 with --join)"},
 	{"join", "gossip.seeds", "gossip seeds HOST:PORT[,HOST:PORT...] to join through (zoo.cfg gossip.seeds); turns gossip on"},
+	{"bootstrap-expect", "bootstrap.expect", "with no server lines: form the first voters once this many candidates (this one included) see each other through gossip, none holding data (zoo.cfg bootstrap.expect)"},
 	{"peer-addr", "join.peerAddress", "with --join and no server lines: this member's peer address HOST:PORT (zoo.cfg join.peerAddress; default <gossip host>:2888)"},
 	{"election-addr", "join.electionAddress", "with --join and no server lines: this member's election address HOST:PORT (zoo.cfg join.electionAddress; default <gossip host>:3888)"},
 	{"gossip-key-file", "gossip.keyFile", "file holding the shared gossip encryption key, 16/24/32 bytes raw or base64 (zoo.cfg gossip.keyFile)"},
