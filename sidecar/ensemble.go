@@ -132,6 +132,7 @@ func newEnsemble(s *Server, disk *storage.Store, seed int64) (*ensemble, error) 
 	zc := zab.DefaultConfig()
 	zc.ID = cfg.ServerID
 	zc.Voters, zc.Observers = members.voters(), members.observers()
+	zc.ConfigOf = configOfTxn
 	self, ok := members.get(cfg.ServerID)
 	if !ok {
 		if members.version != 0 {

@@ -24,11 +24,12 @@ import (
 // id is the sender's zab.ServerID, nonce a random number the dialer picks
 // once per process (it tells a member that dialed itself from another
 // member claiming its id), members the SHA-256 of the sorted ids of the
-// voters (peerMemberHash; of every member when the transport is given no
-// voters): observers come and go by reconfiguration, voters do not. The acceptor refuses (status 1, with a reason a person
+// sender's voters (peerMemberHash; of every member when the transport is
+// given no voters), informational only: membership changes by
+// reconfiguration, and members that have not applied a change yet must
+// still reach each other. The acceptor refuses (status 1, with a reason a person
 // can act on, then closes) a hello whose version it does not speak, whose
-// id is its own or not among its members, or whose member hash differs
-// from its own; otherwise it answers status 0 with its own id, and from
+// id is its own or not among its members; otherwise it answers status 0 with its own id, and from
 // then on only reads messages. After the handshake the acceptor never
 // writes on the connection. A later version keeps the magic and the
 // version byte where they are, so that a version-1 acceptor can refuse it

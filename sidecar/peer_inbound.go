@@ -120,9 +120,9 @@ func (t *peerTransport) checkHello(h peerHello, remote string) (*peerLink, strin
 	if l == nil {
 		return nil, fmt.Sprintf("server id %d is not in this member's server list", h.ID)
 	}
-	if h.Members != t.hello.Members {
-		return nil, fmt.Sprintf("voter list differs: this member's voters are %v", t.members)
-	}
+	// h.Members (the dialer's voters) is not compared: voters change by
+	// reconfiguration, and members that have not applied the change yet
+	// must still reach each other to learn it.
 	return l, ""
 }
 

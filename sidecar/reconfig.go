@@ -27,8 +27,14 @@ import (
 // of the history everywhere; after a restart the membership is read back
 // from the recovered tree, which wins over zoo.cfg's server lines.
 //
-// Observers may be added, removed and readdressed. The voter set cannot
-// change yet: such a request gets UNIMPLEMENTED, and says why in the log.
+// Observers may be added, removed and readdressed freely; voters one at a
+// time (add, remove, promote an observer, demote a voter), and only while
+// a quorum of the new voters is synced with the leader (NEWCONFIGNOQUORUM
+// otherwise). zab takes a configuration into use as soon as the entry is in
+// a member's log (zab.Config.ConfigOf), so elections and quorums always
+// follow the newest membership a member has seen; the transport and what
+// the four-letter words report follow it once applied. A request changing
+// more than one voter gets UNIMPLEMENTED, and says why in the log.
 
 // membership is the ensemble's configuration as /zookeeper/config holds it.
 type membership struct {
@@ -60,6 +66,11 @@ func (m membership) ids(role PeerType) []zab.ServerID {
 
 func (m membership) voters() []zab.ServerID    { return m.ids(PeerParticipant) }
 func (m membership) observers() []zab.ServerID { return m.ids(PeerObserver) }
+
+// zab returns m as zab's Membership.
+func (m membership) zab() zab.Membership {
+	return zab.Membership{Voters: m.voters(), Observers: m.observers()}
+}
 
 func (m membership) get(id zab.ServerID) (ServerSpec, bool) {
 	for _, s := range m.servers {
@@ -210,6 +221,24 @@ func splitList(s string) []string {
 	return out
 }
 
+// configOfTxn is zab's ConfigOf: the membership a logged txn sets, for a
+// reconfig txn. It is pure: the same bytes give the same answer anywhere.
+func configOfTxn(data []byte) (zab.Membership, bool) {
+	hdr, body, err := jute.DecodeTxn(data)
+	if err != nil || hdr.Type != jute.OpReconfig {
+		return zab.Membership{}, false
+	}
+	sd, ok := body.(*jute.SetDataTxn)
+	if !ok {
+		return zab.Membership{}, false
+	}
+	m, err := parseMembership(string(sd.Data))
+	if err != nil {
+		return zab.Membership{}, false
+	}
+	return m.zab(), true
+}
+
 // initialMembership decides the membership a member starts with: the one in
 // its recovered tree if a reconfig ever set it, else zoo.cfg's server
 // lines, which it then writes into /zookeeper/config as ZooKeeper does.
@@ -250,13 +279,18 @@ func (e *ensemble) prepareReconfig(req *jute.ReconfigRequest, zxid int64, author
 	if len(voters) < minVoters {
 		return nil, fmt.Errorf("%w: the new configuration must include at least %d voters", znode.ErrBadArguments, minVoters)
 	}
-	if !slices.Equal(voters, cur.voters()) {
-		e.s.log.Warn().Str("voters", fmt.Sprint(voters)).Str("current", fmt.Sprint(cur.voters())).
-			Msg("reconfig refused: changing the voters is not supported yet (observers may be added, removed and readdressed)")
+	switch err := e.node.CheckConfig(next.zab()); {
+	case errors.Is(err, zab.ErrReconfigInProgress):
+		return nil, jute.CodeReconfigInProgress
+	case errors.Is(err, zab.ErrNewConfigNoQuorum):
+		e.s.log.Warn().Err(err).Msg("reconfig refused")
+		return nil, jute.CodeNewConfigNoQuorum
+	case errors.Is(err, zab.ErrReconfigTooLarge):
+		e.s.log.Warn().Err(err).Msg("reconfig refused: add or remove one voter at a time")
 		return nil, znode.ErrUnimplemented
-	}
-	if _, ok := next.get(e.s.cfg.ServerID); !ok {
-		return nil, fmt.Errorf("%w: the leader cannot leave", znode.ErrBadArguments)
+	case err != nil:
+		e.s.log.Warn().Err(err).Msg("reconfig refused")
+		return nil, fmt.Errorf("%w: %v", znode.ErrBadArguments, err)
 	}
 	if err := authorize(); err != nil {
 		return nil, err
@@ -276,23 +310,25 @@ func (e *ensemble) applyMembership(m membership) {
 	if m.version <= e.members.version {
 		return
 	}
-	if !slices.Equal(m.voters(), e.members.voters()) {
-		// Leaders refuse such a change; a log that holds one comes from
-		// another implementation or a later version.
-		e.s.log.Error().Str("voters", fmt.Sprint(m.voters())).Msg("ignoring a reconfig that changes the voters")
-		return
+	// zab follows the membership in its log by itself (ConfigOf); the
+	// transport learns addresses here. A member still in zab's membership
+	// (a later change not applied yet) keeps its link.
+	peers := m.peers()
+	for _, id := range slices.Concat(e.node.Membership().Voters, e.node.Membership().Observers) {
+		if _, ok := peers[id]; !ok {
+			if old, ok := e.members.get(id); ok {
+				peers[id] = old.PeerAddr()
+			}
+		}
 	}
-	if err := e.node.SetObservers(m.observers()); err != nil {
-		e.s.log.Error().Err(err).Msg("ignoring a reconfig zab refuses")
-		return
-	}
-	if err := e.tr.setPeers(m.peers()); err != nil {
+	if err := e.tr.setPeers(peers); err != nil {
 		e.s.log.Error().Err(err).Msg("reconfig: peer addresses")
 	}
+	e.voters = len(m.voters())
 	e.members = m
 	e.publishMembers()
-	e.s.log.Info().Str("version", strconv.FormatInt(m.version, 16)).Str("observers", fmt.Sprint(m.observers())).
-		Msg("membership changed by reconfig")
+	e.s.log.Info().Str("version", strconv.FormatInt(m.version, 16)).Str("voters", fmt.Sprint(m.voters())).
+		Str("observers", fmt.Sprint(m.observers())).Msg("membership changed by reconfig")
 	if _, ok := m.get(e.s.cfg.ServerID); !ok {
 		e.s.log.Warn().Msg("this member was removed from the ensemble by reconfig")
 	}

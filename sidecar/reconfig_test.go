@@ -130,8 +130,9 @@ func TestReconfigAddsAndRemovesObserver(t *testing.T) {
 		t.Fatalf("reconfig from a wrong version: %v, want BADVERSION", err)
 	}
 	voter5 := fmt.Sprintf("server.5=127.0.0.1:%d:%d:participant;127.0.0.1:%d", freePort(t), freePort(t), freePort(t))
-	if _, err := super.IncrementalReconfig([]string{voter5}, nil, -1); err == nil || !strings.HasSuffix(err.Error(), "error: -6") { // go-zookeeper has no name for UNIMPLEMENTED
-		t.Fatalf("reconfig adding a voter: %v, want UNIMPLEMENTED", err)
+	voter6 := fmt.Sprintf("server.6=127.0.0.1:%d:%d:participant;127.0.0.1:%d", freePort(t), freePort(t), freePort(t))
+	if _, err := super.IncrementalReconfig([]string{voter5, voter6}, nil, -1); err == nil || !strings.HasSuffix(err.Error(), "error: -6") { // go-zookeeper has no name for UNIMPLEMENTED
+		t.Fatalf("reconfig adding two voters at once: %v, want UNIMPLEMENTED", err)
 	}
 
 	if _, err := super.IncrementalReconfig([]string{joining}, nil, 0); err != nil {
@@ -322,4 +323,145 @@ func TestReconfigUnderLoadLosesNoWrite(t *testing.T) {
 		}
 	}
 	t.Logf("%d acknowledged writes across %d reconfigurations, all on %d members", len(acked), changes+2, len(ms)+len(obsMembers))
+}
+
+// An observer is promoted to voter and a voter (the leader, the hardest
+// case) demoted to observer by reconfig while clients keep writing; the
+// ensemble keeps serving, every acknowledged write is on every member, and
+// the roles follow the membership.
+func TestReconfigPromoteDemoteUnderLoad(t *testing.T) {
+	var servers []ServerSpec
+	for i := 1; i <= 4; i++ {
+		role := PeerParticipant
+		if i == 4 {
+			role = PeerObserver
+		}
+		servers = append(servers, ServerSpec{ID: zab.ServerID(i), Host: "127.0.0.1", PeerPort: freePort(t), ElectionPort: freePort(t), Role: role, ClientHost: "127.0.0.1", ClientPort: freePort(t)})
+	}
+	ms := make([]*member, 4)
+	for i := range ms {
+		ms[i] = &member{id: i + 1, dir: t.TempDir()}
+		startReconfigMember(t, ms[i], servers)
+	}
+	waitServing(t, ms...)
+
+	stop := make(chan struct{})
+	type result struct {
+		acked []string
+		err   error
+	}
+	results := make(chan result, len(ms))
+	for w, m := range ms {
+		c, _ := connect(t, m.addr)
+		go func() {
+			var r result
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					results <- r
+					return
+				default:
+				}
+				p := fmt.Sprintf("/p%d-%06d", w, i)
+				_, err := c.Create(p, nil, 0, zk.WorldACL(zk.PermAll))
+				switch {
+				case err == nil:
+					r.acked = append(r.acked, p)
+				case errors.Is(err, zk.ErrNodeExists):
+					r.acked = append(r.acked, p) // a retry after a connection loss
+				case errors.Is(err, zk.ErrConnectionClosed), errors.Is(err, zk.ErrNoServer), errors.Is(err, zk.ErrSessionExpired):
+				default:
+					r.err = err
+				}
+			}
+		}()
+	}
+	reconfig := func(joining string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			l := leaderOf(ms)
+			if l != nil {
+				super, _ := connect(t, l.addr)
+				if err := super.AddAuth("digest", []byte("super:test")); err != nil {
+					t.Fatal(err)
+				}
+				_, err := super.IncrementalReconfig([]string{joining}, nil, -1)
+				super.Close()
+				if err == nil {
+					return
+				}
+				t.Logf("reconfig %s: %v (retrying)", joining, err)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("reconfig %s did not succeed in 20s", joining)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	promoted := servers[3]
+	promoted.Role = PeerParticipant
+	reconfig(promoted.String())
+	waitRole := func(m *member, want zab.Role, alt zab.Role) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			r := zab.Role(m.srv.ens.role.Load())
+			if (r == want || r == alt) && m.srv.serving() {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("member %d is %v, want %v", m.id, r, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitRole(ms[3], zab.RoleFollowing, zab.RoleLeading)
+	time.Sleep(300 * time.Millisecond)
+
+	l := leaderOf(ms)
+	if l == nil {
+		waitServing(t, ms...)
+		l = leaderOf(ms)
+	}
+	demoted := servers[l.id-1]
+	demoted.Role = PeerObserver
+	reconfig(demoted.String())
+	waitRole(l, zab.RoleObserving, zab.RoleObserving)
+	waitServing(t, ms...)
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+
+	var acked []string
+	for range ms {
+		r := <-results
+		if r.err != nil {
+			t.Fatalf("a write failed during reconfiguration: %v", r.err)
+		}
+		acked = append(acked, r.acked...)
+	}
+	for _, m := range ms {
+		c, _ := connect(t, m.addr)
+		if _, err := c.Sync("/"); err != nil {
+			t.Fatal(err)
+		}
+		children, _, err := c.Children("/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		have := map[string]bool{}
+		for _, ch := range children {
+			have["/"+ch] = true
+		}
+		for _, p := range acked {
+			if !have[p] {
+				t.Fatalf("member %d lost acknowledged write %s", m.id, p)
+			}
+		}
+		if got := m.srv.ens.membersView.Load(); len(got.voters()) != 3 || len(got.observers()) != 1 || got.observers()[0] != zab.ServerID(l.id) {
+			t.Fatalf("member %d membership: %s", m.id, got)
+		}
+	}
+	t.Logf("%d acknowledged writes across a promotion and a demotion of the leader %d, all on 4 members", len(acked), l.id)
 }

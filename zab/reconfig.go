@@ -71,3 +71,17 @@ func (n *Node) checkReconfig(next Membership) error {
 // Membership returns the membership in use: the latest configuration in
 // the log, committed or not (or Config's, if there is none).
 func (n *Node) Membership() Membership { return n.cur.Clone() }
+
+// CheckConfig reports whether ProposeConfig would accept a configuration
+// entry setting next now, with the error it would return; it changes
+// nothing. A driver calls it to answer a reconfig request before it
+// prepares the txn.
+func (n *Node) CheckConfig(next Membership) error {
+	if n.role != RoleLeading || n.lead.phase != leadBroadcast {
+		return ErrNotLeader
+	}
+	if err := next.Validate(); err != nil {
+		return err
+	}
+	return n.checkReconfig(next)
+}

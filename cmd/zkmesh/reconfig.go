@@ -171,6 +171,8 @@ func reconfigError(err error) string {
 		return "the configuration version is not --from-config (another reconfig came first)"
 	case errors.Is(err, zk.ErrBadArguments):
 		return "bad arguments: a server line is malformed, lacks its client port, reuses an address, or leaves fewer than 2 voters"
+	case errors.Is(err, zk.ErrNoServer), errors.Is(err, zk.ErrConnectionClosed):
+		return "the member lost its leader while answering; retry"
 	case errors.Is(err, zk.ErrReconfigDisabled):
 		return "reconfig is disabled: set reconfigEnabled=true on every member"
 	// go-zookeeper has no names for these codes.
@@ -179,7 +181,7 @@ func reconfigError(err error) string {
 	case strings.HasSuffix(err.Error(), "error: -14"):
 		return "another reconfig is in progress; retry"
 	case strings.HasSuffix(err.Error(), "error: -6"):
-		return "unimplemented: zkmesh adds, removes and readdresses observers; it cannot change the voters yet (standalone servers cannot reconfig at all)"
+		return "unimplemented: zkmesh changes the voters one voter at a time (add, remove, promote or demote one per reconfig; observers freely); a standalone server cannot reconfig at all"
 	}
 	return err.Error()
 }

@@ -85,9 +85,10 @@ func TestReconfigCommand(t *testing.T) {
 	if code != exitOK || strings.Contains(stdout, "server.9=") {
 		t.Fatalf("remove: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
-	code, _, stderr = call(t, "reconfig", "--server", addrs[2], "--auth", "super:test", "--add", "server.5=127.0.0.1:1:2:participant;3", "--timeout", "3s")
-	if code != exitFailure || !strings.Contains(stderr, "cannot change the voters") {
-		t.Fatalf("add voter: exit %d, stderr %s", code, stderr)
+	code, _, stderr = call(t, "reconfig", "--server", addrs[2], "--auth", "super:test", "--add", "server.5=127.0.0.1:1:2:participant;3",
+		"--add", "server.6=127.0.0.1:4:5:participant;6", "--timeout", "3s")
+	if code != exitFailure || !strings.Contains(stderr, "one voter at a time") {
+		t.Fatalf("add two voters: exit %d, stderr %s", code, stderr)
 	}
 	code, _, stderr = call(t, "reconfig", "--server", addrs[2], "--auth", "super:test", "--add", "server.5=nonsense", "--timeout", "3s")
 	if code != exitFailure || !strings.Contains(stderr, "bad arguments") {
