@@ -798,6 +798,14 @@ func (c *Config) SystemSetting(name string) (string, bool) {
 // the super user; "" when unset. zoo.cfg: DigestAuthenticationProvider.superDigest.
 func (c *Config) SuperDigest() string { return c.System[sysSuperDigest] }
 
+// ReadOnlyModeEnabled reports whether a member that lost its quorum serves
+// read-only clients, as ZooKeeper's readonlymode.enabled system property
+// turns on. zoo.cfg: readonlymode.enabled (or zookeeper.readonlymode.enabled).
+// Default false.
+func (c *Config) ReadOnlyModeEnabled() bool {
+	return c.System["zookeeper.readonlymode.enabled"] == "true" || c.System["readonlymode.enabled"] == "true"
+}
+
 // ExtendedTypesEnabled reports whether TTL nodes may be created (and
 // session ids leave room for them). zoo.cfg: extendedTypesEnabled, "true"
 // to enable, as Java's Boolean.getBoolean reads it.

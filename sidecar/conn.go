@@ -29,6 +29,9 @@ type conn struct {
 	s  *Server
 	nc net.Conn
 	ip string
+	// ro is set by the handshake of a read-only session (read-only mode);
+	// only the reader goroutine reads it after.
+	ro bool
 
 	// Lock order: Server.applyMu, then mu, then the tree's lock, then outMu.
 
@@ -202,7 +205,7 @@ func (c *conn) serve() {
 		<-c.done
 		return
 	}
-	if !c.s.serving() {
+	if !c.s.serving() && !c.s.readOnly.Load() {
 		// As ZooKeeper does, a member without a leader drops clients so
 		// that they move to another member.
 		return
@@ -246,6 +249,9 @@ func (c *conn) handshake(frame []byte) bool {
 	if d.Err() != nil {
 		c.s.log.Debug().Err(d.Err()).Msg("malformed ConnectRequest")
 		return false
+	}
+	if !c.s.serving() {
+		return c.readOnlyHandshake(&req)
 	}
 	last := c.s.tree.LastZxid()
 	if req.LastZxidSeen > last {
@@ -330,6 +336,9 @@ func (c *conn) request(frame []byte) bool {
 	}
 	sid := c.session()
 	now := time.Now()
+	if c.ro {
+		return c.readOnlyRequest(hdr, d)
+	}
 	if !c.s.sessions.touch(sid, now) {
 		// The session expired or is closing: as ZooKeeper does, answer
 		// nothing more on this connection.

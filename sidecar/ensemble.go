@@ -79,6 +79,9 @@ type ensemble struct {
 	members         membership
 	reconfigPending *membership
 	epochStart      int64
+	// notServingSince is when this member stopped serving (zero while it
+	// serves), for read-only mode.
+	notServingSince time.Time
 
 	// membersView is members for other goroutines.
 	membersView atomic.Pointer[membership]
@@ -228,9 +231,10 @@ func (e *ensemble) run(ctx context.Context) error {
 		case <-ctx.Done():
 			e.stopServing("shutting down")
 			return nil
-		case <-ticker.C:
+		case now := <-ticker.C:
 			e.node.Tick()
 			e.reportTouches()
+			e.checkReadOnly(now)
 		case m := <-e.tr.Recv():
 			if err := e.node.Step(m); err != nil {
 				e.s.log.Debug().Err(err).Msg("dropped peer message")
@@ -526,6 +530,7 @@ func (e *ensemble) handleEvent(ev zab.Event) {
 			e.stopServing("role changed to " + ev.Role.String())
 		}
 	case zab.EventLeaderEstablished:
+		e.leaveReadOnly()
 		e.reconfigPending = nil
 		e.epochStart = int64(e.node.Status().LastZxid)
 		e.s.prep.Reset()
@@ -533,6 +538,7 @@ func (e *ensemble) handleEvent(ev zab.Event) {
 		e.serving.Store(true)
 		e.s.log.Info().Uint32("epoch", ev.Epoch).Msg("leading: established, serving clients")
 	case zab.EventSynced:
+		e.leaveReadOnly()
 		e.serving.Store(true)
 		e.s.log.Info().Uint64("leader", uint64(ev.Leader)).Msg("synced with leader, serving clients")
 	}

@@ -28,11 +28,13 @@ type member struct {
 	addr string
 	stop func()
 	srv  *Server
+	// mutate changes the configuration on every start.
+	mutate []func(*Config)
 }
 
 // startEnsemble starts voters and observers on loopback, each with its own
 // data dir, and returns them once every member serves clients.
-func startEnsemble(t *testing.T, voters, observers int) []*member {
+func startEnsemble(t *testing.T, voters, observers int, mutate ...func(*Config)) []*member {
 	t.Helper()
 	n := voters + observers
 	var servers []ServerSpec
@@ -47,7 +49,7 @@ func startEnsemble(t *testing.T, voters, observers int) []*member {
 	}
 	ms := make([]*member, n)
 	for i := 0; i < n; i++ {
-		ms[i] = &member{id: i + 1, dir: t.TempDir()}
+		ms[i] = &member{id: i + 1, dir: t.TempDir(), mutate: mutate}
 	}
 	for _, m := range ms {
 		m.start(t, servers)
@@ -64,6 +66,9 @@ func (m *member) start(t *testing.T, servers []ServerSpec) {
 		c.StandaloneEnabled = false
 		c.InitLimitTicks = 10
 		c.SyncLimitTicks = 5
+		for _, f := range m.mutate {
+			f(c)
+		}
 	})
 	m.srv, m.addr, m.stop = s, addr, stop
 	t.Cleanup(stop)

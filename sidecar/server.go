@@ -50,6 +50,9 @@ type Server struct {
 
 	feed   *registryFeed
 	xdsLis net.Listener
+	// readOnly is set while this member, without a leader, serves
+	// read-only clients (readonly.go).
+	readOnly atomic.Bool
 	// gossipMembers is gossip's member table once it runs, for goroutines
 	// started before it (the registry feed).
 	gossipMembers atomic.Pointer[discovery.Members]

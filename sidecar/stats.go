@@ -92,7 +92,8 @@ func (s *Server) ServerStats() ServerStats {
 	}
 	st.Gossip = s.gossipStats()
 	if e := s.ens; e != nil {
-		st.Serving = e.serving.Load()
+		st.Serving = e.serving.Load() || s.readOnly.Load()
+		st.ReadOnly = s.readOnly.Load()
 		zs := e.status()
 		st.QuorumSize = zs.voters
 		if m := e.membersView.Load(); m != nil {
@@ -110,6 +111,9 @@ func (s *Server) ServerStats() ServerStats {
 			st.ObserverMasterID = zs.Leader
 		default:
 			st.Mode, st.PeerState = "looking", "looking - election"
+			if st.ReadOnly {
+				st.Mode = "read-only"
+			}
 		}
 	}
 	s.mu.Lock()
