@@ -16,21 +16,37 @@ type election struct {
 	// its next tick unless vote changes first (ZooKeeper's finalizeWait).
 	decide   bool
 	resendAt uint64
+	// leaderRound is the round in which the leader this member decided
+	// on was leading (as its own vote said), or the round of the decision.
+	leaderRound uint64
 }
 
-// selfVote is the vote a voter starts a round with: itself, with its
-// currentEpoch and last zxid. Observers propose nobody.
+// selfVote is the vote a candidate starts a round with: itself, with its
+// currentEpoch and last zxid. Other members propose nobody.
 func (n *Node) selfVote() Vote {
-	if !n.isVoter[n.id] {
+	if !n.candidate() {
 		return Vote{}
 	}
 	return Vote{Leader: n.id, Zxid: n.lastZxid, Epoch: n.hs.CurrentEpoch}
 }
 
 // betterVote is ZooKeeper's totalOrderPredicate: whether a beats b by
-// (epoch, zxid, server id), a's candidate being a voter.
+// (epoch, zxid, server id).
+//
+// a's candidate need not be a voter of this member's configuration: only
+// candidates propose themselves (voters, and members whose log holds an
+// uncommitted configuration), and one outside this member's voters runs
+// because its log holds a configuration this member has not seen; as a
+// Raft server votes for a candidate outside its configuration whose log
+// is the most recent, this member votes for it. On equal histories a voter
+// of this member's configuration beats any other candidate, so that one
+// outside the voters (this member itself included) wins only when it alone
+// holds the latest history.
+//
+// Without Config.ConfigOf memberships are static, and only voters of this
+// member's configuration are candidates, as in ZooKeeper.
 func (n *Node) betterVote(a, b Vote) bool {
-	if !n.isVoter[a.Leader] {
+	if a.Leader == 0 || (n.cfg.ConfigOf == nil && !n.isVoter[a.Leader]) {
 		return false
 	}
 	if a.Epoch != b.Epoch {
@@ -38,6 +54,9 @@ func (n *Node) betterVote(a, b Vote) bool {
 	}
 	if a.Zxid != b.Zxid {
 		return a.Zxid > b.Zxid
+	}
+	if av, bv := n.isVoter[a.Leader], n.isVoter[b.Leader]; av != bv {
+		return av
 	}
 	return a.Leader > b.Leader
 }
@@ -57,7 +76,7 @@ func (n *Node) becomeLooking() {
 	n.el.recv = map[ServerID]Vote{}
 	n.el.out = map[ServerID]Vote{}
 	n.el.decide = false
-	if n.isVoter[n.id] {
+	if n.candidate() {
 		n.el.recv[n.id] = n.roundVote()
 		n.el.decide = n.termPredicate(n.el.recv, n.el.vote)
 	}
@@ -147,6 +166,14 @@ func (n *Node) checkLeader(votes map[ServerID]Vote, leader ServerID, round uint6
 func (n *Node) stepVote(m Message) {
 	v := m.Vote
 	if n.role != RoleLooking {
+		if v.State == RoleLooking && m.From == n.leader && m.From != n.id && v.Round > n.el.leaderRound {
+			// This member's leader is electing again, in a round after
+			// the one this member decided in: it no longer leads (what a
+			// broken TCP connection tells a ZooKeeper learner at once).
+			n.becomeLooking()
+			n.stepVote(m)
+			return
+		}
 		if v.State == RoleLooking {
 			n.replyVote(m.From)
 		}
@@ -156,7 +183,7 @@ func (n *Node) stepVote(m Message) {
 		// The sender left whatever role it had: forget it.
 		delete(n.el.out, m.From)
 	}
-	if !n.isVoter[n.id] {
+	if !n.candidate() {
 		// An observer only listens for a leader that a quorum follows.
 		if n.isVoter[m.From] && (v.State == RoleFollowing || v.State == RoleLeading) {
 			n.el.out[m.From] = v
@@ -167,29 +194,22 @@ func (n *Node) stepVote(m Message) {
 		return
 	}
 	if !n.isVoter[m.From] {
+		// Its vote never counts here, but its candidacy (see betterVote)
+		// or its withdrawal does, in this round: it never moves this
+		// member to a new round (the reply tells it this round).
+		if v.State == RoleLooking && v.Round == n.el.round {
+			n.considerVote(m.From, v)
+		}
 		n.replyVote(m.From)
 		return
 	}
 	switch v.State {
 	case RoleLooking:
-		switch {
-		case v.Round > n.el.round:
-			n.el.round = v.Round
-			n.el.recv = map[ServerID]Vote{}
-			n.el.vote = n.selfVote()
-			if n.betterVote(v, n.el.vote) {
-				n.el.vote = Vote{Leader: v.Leader, Zxid: v.Zxid, Epoch: v.Epoch}
-			}
-			n.el.decide = false
-			n.sendNotifications()
-		case v.Round < n.el.round:
+		if v.Round < n.el.round {
 			n.replyVote(m.From)
 			return
-		case n.betterVote(v, n.el.vote):
-			n.el.vote = Vote{Leader: v.Leader, Zxid: v.Zxid, Epoch: v.Epoch}
-			n.el.decide = false
-			n.sendNotifications()
 		}
+		n.considerVote(m.From, v)
 		n.el.recv[m.From] = v
 		n.el.recv[n.id] = n.roundVote()
 		if n.termPredicate(n.el.recv, n.el.vote) {
@@ -211,12 +231,45 @@ func (n *Node) stepVote(m Message) {
 	}
 }
 
+// considerVote updates this member's vote with from's LOOKING vote v of
+// this round or a later one.
+func (n *Node) considerVote(from ServerID, v Vote) {
+	switch {
+	case v.Round > n.el.round:
+		n.el.round = v.Round
+		n.el.recv = map[ServerID]Vote{}
+		n.el.vote = n.selfVote()
+		if n.betterVote(v, n.el.vote) {
+			n.el.vote = Vote{Leader: v.Leader, Zxid: v.Zxid, Epoch: v.Epoch}
+		}
+		n.el.decide = false
+		n.sendNotifications()
+	case from == n.el.vote.Leader && v.Leader != from && v.Leader != 0:
+		// The candidate this member votes for withdrew in favour of
+		// another (it yields, not being a voter of its own
+		// configuration): follow its choice.
+		n.el.vote = Vote{Leader: v.Leader, Zxid: v.Zxid, Epoch: v.Epoch}
+		n.el.decide = false
+		n.sendNotifications()
+	case n.betterVote(v, n.el.vote):
+		n.el.vote = Vote{Leader: v.Leader, Zxid: v.Zxid, Epoch: v.Epoch}
+		n.el.decide = false
+		n.sendNotifications()
+	}
+}
+
 // decide leaves election with v's leader.
 func (n *Node) decide(v Vote) {
 	n.el.decide = false
 	n.el.current = Vote{Leader: v.Leader, Zxid: v.Zxid, Epoch: v.Epoch, Round: n.el.round}
+	n.el.leaderRound = n.el.round
+	for _, votes := range []map[ServerID]Vote{n.el.recv, n.el.out} {
+		if w, ok := votes[v.Leader]; ok && w.State == RoleLeading {
+			n.el.leaderRound = w.Round
+		}
+	}
 	switch {
-	case v.Leader == n.id && !n.isVoter[n.id]:
+	case v.Leader == n.id && !n.candidate():
 		// Others may still count this member a voter; its own log says
 		// it is not, so it must not lead: a new round.
 		n.becomeLooking()

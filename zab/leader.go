@@ -109,12 +109,15 @@ func (n *Node) becomeLeading() {
 	n.lead = &leaderState{
 		phase:     leadEpoch,
 		start:     n.now,
-		infos:     map[ServerID]uint32{n.id: n.hs.AcceptedEpoch},
+		infos:     map[ServerID]uint32{},
 		maxSeen:   n.hs.AcceptedEpoch,
 		ackEpochs: map[ServerID]bool{},
 		handlers:  map[ServerID]*handler{},
 		dropped:   map[ServerID]uint64{},
 		lastPing:  n.now,
+	}
+	if n.isVoter[n.id] {
+		n.lead.infos[n.id] = n.hs.AcceptedEpoch
 	}
 	n.event(Event{Type: EventRoleChanged, Role: RoleLeading, Leader: n.id})
 	early := n.early
@@ -205,7 +208,9 @@ func (n *Node) maybePickEpoch() {
 	l.phase = leadAckEpoch
 	l.summaryEpoch, l.summaryZxid = n.hs.CurrentEpoch, n.lastZxid
 	n.setHardState(HardState{AcceptedEpoch: l.epoch, CurrentEpoch: n.hs.CurrentEpoch})
-	l.ackEpochs[n.id] = true
+	if n.isVoter[n.id] {
+		l.ackEpochs[n.id] = true
+	}
 	for _, h := range l.sortedHandlers() {
 		n.queueDurable(Message{Type: MsgLeaderInfo, To: h.id, Conn: h.conn, Epoch: l.epoch})
 	}

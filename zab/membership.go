@@ -238,6 +238,16 @@ func (n *Node) afterConfigChange() {
 	}
 }
 
+// candidate reports whether this member may run for leader: a voter of
+// the membership in use, or a member whose log holds an uncommitted
+// configuration (one that removes it, say). The latter may be the only
+// one holding that configuration, and the voters of the previous one
+// need its vote: it leads, without counting itself, until its history,
+// the configuration included, is committed, then steps down, as a Raft
+// leader outside its configuration does. Its own vote never counts toward
+// its quorum (it is not among its voters).
+func (n *Node) candidate() bool { return n.isVoter[n.id] || n.configPending() }
+
 // selfVotes is 1 if this member is a voter in the membership in use: a
 // leader that a pending configuration removes no longer counts itself.
 func (n *Node) selfVotes() int {

@@ -161,9 +161,11 @@ func (n *Node) Step(m Message) error {
 	if m.From == n.id {
 		return nil
 	}
-	if !n.member(m.From) && !(n.learn != nil && m.From == n.learn.leader) {
+	if !n.member(m.From) && !(m.Type == MsgVote && n.cfg.ConfigOf != nil) && !(n.learn != nil && m.From == n.learn.leader) {
 		// A learner keeps hearing its leader when a pending configuration
 		// removes it: that leader leads until the configuration commits.
+		// With ConfigOf, votes are heard from anyone (see betterVote), and
+		// answered: members may disagree on the membership.
 		return nil
 	}
 	defer n.afterConfigChange()

@@ -28,6 +28,9 @@ type Checker struct {
 	ackedOut map[zab.Zxid]int64
 	leaders  map[uint32]zab.ServerID
 	lastZxid map[zab.ServerID]zab.Zxid
+	// configs are the configuration txns in the order members apply them:
+	// the i-th configuration any member applies must be configs[i].
+	configs []zab.Zxid
 }
 
 // NewChecker returns an empty Checker.
@@ -93,8 +96,35 @@ func (c *Checker) Applied(id zab.ServerID, e zab.Entry, kv *KV) error {
 		return fmt.Errorf("total order: member %d applied %s after %s", id, e.Zxid, last)
 	}
 	c.lastZxid[id] = e.Zxid
+	if _, ok := ConfigOf(e.Data); ok {
+		if err := c.appliedConfig(id, e.Zxid, kv.Configs); err != nil {
+			return err
+		}
+	}
 	return c.at(id, kv)
 }
+
+// appliedConfig checks that the n-th configuration member id applies is
+// the n-th of every other member.
+func (c *Checker) appliedConfig(id zab.ServerID, z zab.Zxid, n int) error {
+	i := n - 1
+	switch {
+	case i < 0:
+		return fmt.Errorf("config: member %d applied config %s but counts %d", id, z, n)
+	case i < len(c.configs):
+		if c.configs[i] != z {
+			return fmt.Errorf("config: member %d's config #%d is %s, others applied %s", id, n, z, c.configs[i])
+		}
+	case i == len(c.configs):
+		c.configs = append(c.configs, z)
+	default:
+		return fmt.Errorf("config: member %d is at config #%d, others only applied %d", id, n, len(c.configs))
+	}
+	return nil
+}
+
+// Configs is how many configuration txns have been applied somewhere.
+func (c *Checker) Configs() int { return len(c.configs) }
 
 // Restored checks a member's state machine after a snapshot install or a
 // restart.

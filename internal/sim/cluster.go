@@ -62,6 +62,10 @@ type member struct {
 	stalled bool
 	held    *zab.Ready
 	ticks   uint64
+	// boot is the membership the member starts with while its state
+	// machine has applied no configuration: the initial one, or for a
+	// member added later the configuration that added it.
+	boot zab.Membership
 }
 
 // Cluster is a simulated ensemble.
@@ -88,6 +92,8 @@ type Cluster struct {
 	pending map[zab.Zxid][]byte
 	// Stats counts what happened, to show what a run exercised.
 	Stats Stats
+	// nextID is the id the next added member gets.
+	nextID zab.ServerID
 }
 
 // NewCluster builds and boots a cluster.
@@ -108,15 +114,18 @@ func NewCluster(o Options) (*Cluster, error) {
 		pending:  map[zab.Zxid][]byte{},
 		stallOn:  map[zab.ServerID]zab.MessageType{},
 	}
+	var initial zab.Membership
 	for i := 1; i <= o.Voters+o.Observers; i++ {
-		m := &member{id: zab.ServerID(i), disk: NewDisk(), period: unitsPerTick}
-		if o.Faults.TickSkew > 0 {
-			m.period += int64(c.rng.Intn(2*o.Faults.TickSkew+1) - o.Faults.TickSkew)
+		if i <= o.Voters {
+			initial.Voters = append(initial.Voters, zab.ServerID(i))
+		} else {
+			initial.Observers = append(initial.Observers, zab.ServerID(i))
 		}
-		m.next = m.period
-		c.members = append(c.members, m)
-		c.byID[m.id] = m
 	}
+	for i := 1; i <= o.Voters+o.Observers; i++ {
+		c.newMember(zab.ServerID(i), initial)
+	}
+	c.nextID = zab.ServerID(o.Voters + o.Observers + 1)
 	for _, m := range c.members {
 		if err := c.start(m); err != nil {
 			return nil, err
@@ -125,20 +134,56 @@ func NewCluster(o Options) (*Cluster, error) {
 	return c, nil
 }
 
+func (c *Cluster) newMember(id zab.ServerID, boot zab.Membership) *member {
+	m := &member{id: id, disk: NewDisk(), period: unitsPerTick, boot: boot.Clone()}
+	if c.opts.Faults.TickSkew > 0 {
+		m.period += int64(c.rng.Intn(2*c.opts.Faults.TickSkew+1) - c.opts.Faults.TickSkew)
+	}
+	m.next = c.now + m.period
+	c.members = append(c.members, m)
+	c.byID[m.id] = m
+	return m
+}
+
+// AddMember starts a fresh member with an empty disk that knows boot as
+// the membership (the configuration that adds it) and returns its id.
+func (c *Cluster) AddMember(boot zab.Membership) (zab.ServerID, error) {
+	id := c.nextID
+	c.nextID++
+	m := c.newMember(id, boot)
+	c.trace("%d: added", id)
+	return id, c.start(m)
+}
+
+// NextID is the id AddMember will give the next member.
+func (c *Cluster) NextID() zab.ServerID { return c.nextID }
+
+// ProposeConfig proposes the configuration next at member id (which must
+// lead); zab refuses what a single change may not do.
+func (c *Cluster) ProposeConfig(id zab.ServerID, next zab.Membership) (zab.Zxid, error) {
+	m := c.byID[id]
+	if m == nil || !m.up {
+		return 0, zab.ErrNotLeader
+	}
+	data := EncodeConfig(next)
+	z, err := m.zn.ProposeConfig(data, next)
+	if err != nil {
+		c.Stats.ReconfigsRefused++
+		return 0, err
+	}
+	c.Stats.Reconfigs++
+	c.pending[z] = data
+	if err := c.check.Proposed(id, z, data, c.now); err != nil {
+		c.fail(err)
+	}
+	c.trace("%d: proposed config %s at %s", id, next, z)
+	return z, nil
+}
+
 func (c *Cluster) trace(format string, args ...any) {
 	if c.opts.Trace != nil {
 		c.opts.Trace(fmt.Sprintf(format, args...))
 	}
-}
-
-func (c *Cluster) ids(kind string) []zab.ServerID {
-	var out []zab.ServerID
-	for i := 1; i <= c.opts.Voters+c.opts.Observers; i++ {
-		if (kind == "voter") == (i <= c.opts.Voters) {
-			out = append(out, zab.ServerID(i))
-		}
-	}
-	return out
 }
 
 func (c *Cluster) fail(err error) {

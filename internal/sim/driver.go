@@ -12,6 +12,7 @@ import (
 func (c *Cluster) start(m *member) error {
 	st := m.disk.Storage()
 	kv := NewKV()
+	kv.Members = m.boot.Clone()
 	if snap, err := st.Snapshot(); err == nil {
 		if kv, err = RestoreKV(snap); err != nil {
 			return err
@@ -23,8 +24,11 @@ func (c *Cluster) start(m *member) error {
 			z.ElectionTicks, z.InitLimitTicks, z.SyncLimitTicks, z.HeartbeatTicks
 	}
 	cfg.ID = m.id
-	cfg.Voters = c.ids("voter")
-	cfg.Observers = c.ids("observer")
+	// The membership as of the state machine's point; zab takes the
+	// configurations of the log above it from the log.
+	cfg.Voters = kv.Members.Voters
+	cfg.Observers = kv.Members.Observers
+	cfg.ConfigOf = ConfigOf
 	cfg.Seed = c.rng.Int63()
 	cfg.Storage = st
 	cfg.StateMachine = kv
@@ -90,9 +94,14 @@ func (c *Cluster) finish(m *member, rd zab.Ready) {
 			c.fail(err)
 			return
 		}
-		m.kv = kv
+		if sm := rd.Snapshot.Membership; sm == nil || !sm.Equal(kv.Members) {
+			c.fail(fmt.Errorf("member %d: SNAP at %s carries membership %v, the image says %s", m.id, rd.Snapshot.Zxid, sm, kv.Members))
+			return
+		}
+		// In place: zab holds m.kv as its StateMachine.
+		*m.kv = *kv
 		c.trace("%d: installed snapshot %s", m.id, rd.Snapshot.Zxid)
-		if err := c.check.Restored(m.id, kv); err != nil {
+		if err := c.check.Restored(m.id, m.kv); err != nil {
 			c.fail(err)
 		}
 	}

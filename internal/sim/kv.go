@@ -10,12 +10,18 @@ import (
 
 // KV is the simulator's state machine: txns are opaque bytes, applied in
 // order into a running digest, a count and the last value per key (the
-// bytes up to '=' name the key).
+// bytes up to '=' name the key). A configuration txn (see ConfigOf) also
+// sets the membership, as of Last, and counts in Configs.
 type KV struct {
 	Count  uint64
 	Digest uint64
 	Last   zab.Zxid
 	Vals   map[string]string
+	// Members is the membership as of Last: the latest valid configuration
+	// applied, or the one the member booted with.
+	Members zab.Membership
+	// Configs counts the configuration txns applied.
+	Configs int
 }
 
 var _ zab.StateMachine = (*KV)(nil)
@@ -36,6 +42,12 @@ func (k *KV) Apply(e zab.Entry) {
 		}
 	}
 	k.Vals[key] = val
+	if m, ok := ConfigOf(e.Data); ok {
+		k.Configs++
+		if m.Validate() == nil {
+			k.Members = m.Clone()
+		}
+	}
 }
 
 func chain(d uint64, e zab.Entry) uint64 {

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math/rand"
+	"slices"
 
 	"github.com/zkmesh/zkmesh/zab"
 )
@@ -74,8 +75,17 @@ func RunSeed(seed int64, faultTicks, recoverTicks int, trace func(string)) (res 
 	partRate := r.Float64() * 0.02
 	proposeRate := 0.2 + r.Float64()*0.5
 	compactRate := r.Float64() * 0.05
+	// Three seeds in four also change the membership now and then.
+	reconfigRate := 0.0
+	if r.Intn(4) != 0 {
+		reconfigRate = r.Float64() * 0.05
+	}
 	for t := 0; t < faultTicks && c.Err == nil; t++ {
 		c.RunTicks(1)
+		ids = c.Members()
+		if r.Float64() < reconfigRate {
+			reconfigure(c, r)
+		}
 		if r.Float64() < proposeRate {
 			// Clients write to a leader they know of, stale ones included.
 			if ls := c.Leaders(); len(ls) > 0 {
@@ -175,6 +185,7 @@ func RunSeed(seed int64, faultTicks, recoverTicks int, trace func(string)) (res 
 	}
 	res.Proposals, res.Commits, res.Stats = c.Proposals, c.Commits, c.Stats
 	res.Stats.Forwarded, res.Stats.Syncs = c.Forwarded, c.Syncs
+	res.Stats.ConfigsCommitted = c.check.Configs()
 	res.RecoveryTicks = c.Ticks() - start
 	switch {
 	case c.Err != nil:
@@ -183,6 +194,72 @@ func RunSeed(seed int64, faultTicks, recoverTicks int, trace func(string)) (res 
 		res.Err = fmt.Errorf("liveness: no txn committed within %d ticks after faults stopped", recoverTicks)
 	}
 	return res
+}
+
+// maxMembers bounds how many member ids a run may have: reconfigure adds
+// fresh members up to it.
+const maxMembers = 10
+
+// reconfigure has a leader propose one membership change drawn from r:
+// promote an observer, demote a voter, add a fresh member as an observer
+// (started once the change is accepted), remove a voter, or remove an
+// observer. The leader (a stale one included) may refuse it; a removed
+// member keeps running until it crashes, and restarts like any other.
+func reconfigure(c *Cluster, r *rand.Rand) {
+	ls := c.Leaders()
+	if len(ls) == 0 {
+		return
+	}
+	l := ls[r.Intn(len(ls))]
+	next := c.Status(l).Membership.Clone()
+	pick := func(ids *[]zab.ServerID) zab.ServerID {
+		i := r.Intn(len(*ids))
+		id := (*ids)[i]
+		*ids = slices.Delete(*ids, i, i+1)
+		return id
+	}
+	// Voters go below 3 only now and then, and never below 1: with a
+	// single voter no observer can be promoted (it would have to follow
+	// already).
+	fewer := len(next.Voters) > 2 || (len(next.Voters) == 2 && r.Intn(4) == 0)
+	fresh := false
+	switch r.Intn(5) {
+	case 0:
+		if len(next.Observers) == 0 {
+			return
+		}
+		next.Voters = append(next.Voters, pick(&next.Observers))
+	case 1:
+		if !fewer {
+			return
+		}
+		next.Observers = append(next.Observers, pick(&next.Voters))
+	case 2:
+		if len(c.members) >= maxMembers {
+			return
+		}
+		next.Observers = append(next.Observers, c.NextID())
+		fresh = true
+	case 3:
+		if !fewer {
+			return
+		}
+		pick(&next.Voters)
+	default:
+		if len(next.Observers) == 0 {
+			return
+		}
+		pick(&next.Observers)
+	}
+	if _, err := c.ProposeConfig(l, next); err != nil {
+		return
+	}
+	if fresh {
+		c.Stats.Added++
+		if _, err := c.AddMember(next); err != nil {
+			c.fail(err)
+		}
+	}
 }
 
 // TicksToElect boots a healthy cluster, commits a txn, crashes the leader
