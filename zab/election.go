@@ -195,9 +195,12 @@ func (n *Node) stepVote(m Message) {
 	}
 	if !n.isVoter[m.From] {
 		// Its vote never counts here, but its candidacy (see betterVote)
-		// or its withdrawal does, in this round: it never moves this
-		// member to a new round (the reply tells it this round).
-		if v.State == RoleLooking && v.Round == n.el.round {
+		// or its withdrawal does, in this round. It moves this member to
+		// a later round only as a candidate that beats this member's own
+		// vote (a removed member with an old log never disturbs an
+		// election); otherwise the reply tells it this round.
+		later := v.Round > n.el.round && v.Leader == m.From && n.betterVote(v, n.selfVote())
+		if v.State == RoleLooking && (v.Round == n.el.round || later) {
 			n.considerVote(m.From, v)
 		}
 		n.replyVote(m.From)

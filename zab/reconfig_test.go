@@ -505,3 +505,52 @@ func TestReconfigSnapCarriesMembership(t *testing.T) {
 	w.wantMembership(5, next)
 	w.committedOnAll(l, 1, 2, 3, 4, 5)
 }
+
+// A leader that demotes itself, when the only other voter never got the
+// entry: the voter still counts it a voter and needs its vote, and the old
+// leader alone holds the latest history. It runs again, not counting
+// itself, commits its history with the voter's acks and steps down; the
+// voter then leads alone.
+func TestReconfigDemotedLeaderHoldsTheOnlyCopy(t *testing.T) {
+	w := newWorldWith(t, 2, 0, testConfigOf)
+	l := w.stable()
+	f := ServerID(3) - l
+	w.propose(l, "a")
+	w.tick(2)
+	next := mship([]ServerID{f}, []ServerID{l})
+	// Cut the link until both went LOOKING.
+	w.drop = func(m Message) bool { return m.From+m.To == 3 }
+	_, err := w.peers[l].n.ProposeConfig(cfgData(next), next)
+	must(t, err)
+	w.drain(l)
+	w.until(DefaultConfig().SyncLimitTicks+5, "both looking", func() bool {
+		return w.status(l).Role == RoleLooking && w.status(f).Role == RoleLooking
+	})
+	if s := w.status(f); s.Membership.Equal(next) {
+		t.Fatalf("the voter got the entry: %+v", s)
+	}
+	w.drop = nil
+	w.until(200, "the voter leading alone and the old leader observing it", func() bool {
+		sf, sl := w.status(f), w.status(l)
+		return sf.Role == RoleLeading && sf.Established && sl.Role == RoleObserving && sl.Synced && sl.Leader == f
+	})
+	for _, id := range w.ids() {
+		w.wantMembership(id, next)
+	}
+	var est []string
+	for _, e := range w.log {
+		if strings.Contains(e, " established ") {
+			est = append(est, e)
+		}
+	}
+	// l established epoch 1, then, without a vote, epoch 2; f epoch 3.
+	want := []string{
+		fmt.Sprintf("%d established leading %d 1", l, l),
+		fmt.Sprintf("%d established leading %d 2", l, l),
+		fmt.Sprintf("%d established leading %d 3", f, f),
+	}
+	if !slices.Equal(est, want) {
+		t.Fatalf("established: %v, want %v", est, want)
+	}
+	w.committedOnAll(f, f, l)
+}

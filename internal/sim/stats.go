@@ -9,8 +9,8 @@ type Stats struct {
 	Established, Crashes, LostWrites, Diff, Trunc, Snap int
 	// Forwarded and Syncs count uses of the app channel.
 	Forwarded, Syncs int
-	// Reconfigs counts configurations proposed, ReconfigsRefused those
-	// zab refused, ConfigsCommitted those that entered the history, and
+	// Reconfigs counts configurations a leader accepted, ReconfigsRefused
+	// those it refused, ConfigsCommitted those that entered the history, and
 	// Added the members started by a configuration.
 	Reconfigs, ReconfigsRefused, ConfigsCommitted, Added int
 }
@@ -32,7 +32,7 @@ func (s *Stats) Add(o Stats) {
 }
 
 func (s Stats) String() string {
-	return fmt.Sprintf("%d epochs established, %d crashes (%d with unsynced writes lost or torn), syncs: %d DIFF %d TRUNC %d SNAP; app channel: %d forwarded writes, %d sync answers; reconfig: %d proposed (%d refused), %d committed, %d members added",
+	return fmt.Sprintf("%d epochs established, %d crashes (%d with unsynced writes lost or torn), syncs: %d DIFF %d TRUNC %d SNAP; app channel: %d forwarded writes, %d sync answers; reconfig: %d accepted, %d refused, %d committed, %d members added",
 		s.Established, s.Crashes, s.LostWrites, s.Diff, s.Trunc, s.Snap, s.Forwarded, s.Syncs,
 		s.Reconfigs, s.ReconfigsRefused, s.ConfigsCommitted, s.Added)
 }
