@@ -69,7 +69,7 @@ func resolveBootstrap(cfg *Config, tree *znode.Tree, log zerolog.Logger) (*Confi
 	ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
 	defer cancel()
 	dc := discovery.DefaultConfig()
-	dc.NodeName = cfg.GossipNodeName()
+	dc.NodeName = cfg.GossipNodeName() + "-candidate" // not the name the member gossips under once it runs
 	dc.BindAddr = cfg.GossipBindAddr()
 	dc.Seeds = cfg.GossipSeeds
 	dc.KeyFile = cfg.GossipKeyFile

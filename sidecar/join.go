@@ -104,7 +104,7 @@ func resolveJoin(cfg *Config, tree *znode.Tree, log zerolog.Logger) (*Config, er
 	ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
 	defer cancel()
 	dc := discovery.DefaultConfig()
-	dc.NodeName = cfg.GossipNodeName()
+	dc.NodeName = cfg.GossipNodeName() + "-joining" // not the name the member gossips under once it runs
 	dc.BindAddr = cfg.GossipBindAddr()
 	dc.Seeds = cfg.GossipSeeds
 	dc.KeyFile = cfg.GossipKeyFile
@@ -207,6 +207,10 @@ func joinedID(dataDir string) (zab.ServerID, error) {
 	return 0, nil
 }
 
+// admitRetry is how long admitLoop waits before it asks again to admit the
+// same member.
+const admitRetry = 2 * time.Second
+
 // admitLoop runs on every member with gossip and replication: it asks the
 // ensemble to admit each live gossip member that advertises itself as an
 // observer with a server id and is not yet a member with those addresses.
@@ -215,6 +219,7 @@ func (s *Server) admitLoop(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	warned := map[string]bool{}
+	asked := map[zab.ServerID]time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -227,7 +232,10 @@ func (s *Server) admitLoop(ctx context.Context, every time.Duration) {
 		}
 		view := e.membersView.Load()
 		for _, m := range s.gossip.members.Members() {
-			if m.Local || !m.State.Live() || m.Meta.Role != discovery.RoleObserver || m.Meta.ServerID == 0 {
+			// A member that advertises no peer address has no server line to
+			// ask for: a standalone server, or one a reconfig removed (which
+			// stays out until an operator adds it again).
+			if m.Local || !m.State.Live() || m.Meta.Role != discovery.RoleObserver || m.Meta.ServerID == 0 || m.Meta.PeerAddr == "" {
 				continue
 			}
 			spec, err := specFromMeta(m.Meta)
@@ -238,9 +246,13 @@ func (s *Server) admitLoop(ctx context.Context, every time.Duration) {
 				}
 				continue
 			}
-			if cur, ok := view.get(spec.ID); ok && cur == spec {
+			if cur, ok := view.get(spec.ID); ok && cur.String() == spec.String() {
 				continue
 			}
+			if time.Since(asked[spec.ID]) < admitRetry {
+				continue // the last request may still be committing
+			}
+			asked[spec.ID] = time.Now()
 			e.admitObserver(spec)
 		}
 	}

@@ -421,7 +421,7 @@ func (e *ensemble) handleAdmit(spec ServerSpec) {
 			e.s.log.Warn().Uint64("server_id", uint64(spec.ID)).Msg("refusing to admit an observer with a voter's server id")
 			return
 		}
-		if cur == spec {
+		if cur.String() == spec.String() {
 			return
 		}
 	}
