@@ -1,6 +1,7 @@
 package jute
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 )
@@ -83,4 +84,14 @@ func DecodeTxn(b []byte) (TxnHeader, Record, error) {
 		return hdr, nil, fmt.Errorf("jute: %v txn: %w", hdr.Type, ErrTrailingBytes)
 	}
 	return hdr, body, nil
+}
+
+// TxnType returns the type in the header of a txn written by EncodeTxn
+// without decoding the rest; ok is false when b is too short to hold a
+// header.
+func TxnType(b []byte) (typ OpCode, ok bool) {
+	if len(b) < TxnHeaderSize {
+		return 0, false
+	}
+	return OpCode(int32(binary.BigEndian.Uint32(b[TxnHeaderSize-4:]))), true
 }

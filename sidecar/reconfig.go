@@ -224,6 +224,9 @@ func splitList(s string) []string {
 // configOfTxn is zab's ConfigOf: the membership a logged txn sets, for a
 // reconfig txn. It is pure: the same bytes give the same answer anywhere.
 func configOfTxn(data []byte) (zab.Membership, bool) {
+	if typ, ok := jute.TxnType(data); !ok || typ != jute.OpReconfig {
+		return zab.Membership{}, false // every other txn, without decoding it
+	}
 	hdr, body, err := jute.DecodeTxn(data)
 	if err != nil || hdr.Type != jute.OpReconfig {
 		return zab.Membership{}, false
