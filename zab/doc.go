@@ -32,6 +32,33 @@
 // that does not hear its leader for SyncLimitTicks, and a leader that does
 // not hear a quorum, go back to LOOKING.
 //
+// # Membership
+//
+// Members are voters or observers. With Config.ConfigOf set, some entries
+// of the log are configurations, and every member uses the latest one in
+// its log, committed or not, for everything: elections, who may lead, the
+// quorums of epoch agreement, NEWLEADER and commit, which learners are
+// observers, which senders it hears (Raft's single-server membership
+// change, ZooKeeper's last seen configuration). A TRUNC that drops a
+// configuration falls back to the one before; a SNAP carries the
+// membership as of its zxid (Snapshot.Membership). ProposeConfig allows
+// one change at a time (the previous one committed), by at most one voter,
+// and only when a quorum of the new voters already follows the leader, so
+// any two quorums of consecutive configurations intersect. A learner whose
+// log changes its kind goes back to LOOKING and rejoins as what it now is;
+// a leader drops the connections of learners that changed kind or left. A
+// leader that leaves the voters leads, without counting itself, until the
+// change and its txns commit, then steps down.
+//
+// Members may therefore disagree on the membership while a change is in
+// flight, and elections account for it: a member that a pending
+// configuration of its own log removes may still run (it may hold the only
+// copy of that configuration) but loses ties to voters; votes are heard
+// from any member; a candidate that withdraws carries its supporters with
+// it; and a voter counts itself among the followers of a leader it joins.
+// The election is only a hint: epoch agreement over a quorum of the
+// leader's configuration decides.
+//
 // # Durability by construction
 //
 // Every outgoing message waits in an outbox tagged with the write

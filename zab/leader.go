@@ -426,9 +426,10 @@ func (n *Node) tickLeader() {
 			return
 		}
 	} else {
-		if !n.isVoter[n.id] && !n.configPending() {
+		if !n.isVoter[n.id] && n.commit >= n.lastZxid {
 			// The configuration that took this leader's vote is
-			// committed: leave to its voters.
+			// committed, and so is every txn it proposed: leave to its
+			// voters.
 			n.stepDown()
 			return
 		}

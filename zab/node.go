@@ -202,6 +202,9 @@ func (n *Node) Propose(data []byte) (Zxid, error) {
 	if n.role != RoleLeading || n.lead.phase != leadBroadcast {
 		return 0, ErrNotLeader
 	}
+	if !n.isVoter[n.id] && !n.configPending() {
+		return 0, fmt.Errorf("%w: this leader left the voters and is stepping down", ErrNotLeader)
+	}
 	next, isCfg, err := n.configOf(data)
 	if err != nil {
 		return 0, err

@@ -20,8 +20,9 @@ import "fmt"
 // Every member uses the latest configuration in its log, committed or
 // not, from the moment the entry reaches it. A leader that next leaves
 // without a vote keeps leading, without counting itself, until the entry
-// commits, then steps down at its next tick. Propose applies the same
-// checks to any data that ConfigOf recognises.
+// commits; from then on it refuses proposals (ErrNotLeader) and steps down
+// at the first tick where every txn it proposed is committed. Propose
+// applies the same checks to any data that ConfigOf recognises.
 func (n *Node) ProposeConfig(data []byte, next Membership) (Zxid, error) {
 	if n.cfg.ConfigOf == nil {
 		return 0, fmt.Errorf("%w: ConfigOf: not set, no entry can be a configuration", ErrConfig)

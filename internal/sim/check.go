@@ -29,8 +29,10 @@ type Checker struct {
 	leaders  map[uint32]zab.ServerID
 	lastZxid map[zab.ServerID]zab.Zxid
 	// configs are the configuration txns in the order members apply them:
-	// the i-th configuration any member applies must be configs[i].
-	configs []zab.Zxid
+	// the i-th configuration any member applies must be configs[i], and
+	// each one's voters differ from the previous one's by at most one.
+	configs     []zab.Zxid
+	configVoter []map[zab.ServerID]bool
 }
 
 // NewChecker returns an empty Checker.
@@ -96,8 +98,8 @@ func (c *Checker) Applied(id zab.ServerID, e zab.Entry, kv *KV) error {
 		return fmt.Errorf("total order: member %d applied %s after %s", id, e.Zxid, last)
 	}
 	c.lastZxid[id] = e.Zxid
-	if _, ok := ConfigOf(e.Data); ok {
-		if err := c.appliedConfig(id, e.Zxid, kv.Configs); err != nil {
+	if m, ok := ConfigOf(e.Data); ok {
+		if err := c.appliedConfig(id, e.Zxid, m, kv.Configs); err != nil {
 			return err
 		}
 	}
@@ -106,7 +108,7 @@ func (c *Checker) Applied(id zab.ServerID, e zab.Entry, kv *KV) error {
 
 // appliedConfig checks that the n-th configuration member id applies is
 // the n-th of every other member.
-func (c *Checker) appliedConfig(id zab.ServerID, z zab.Zxid, n int) error {
+func (c *Checker) appliedConfig(id zab.ServerID, z zab.Zxid, m zab.Membership, n int) error {
 	i := n - 1
 	switch {
 	case i < 0:
@@ -116,7 +118,28 @@ func (c *Checker) appliedConfig(id zab.ServerID, z zab.Zxid, n int) error {
 			return fmt.Errorf("config: member %d's config #%d is %s, others applied %s", id, n, z, c.configs[i])
 		}
 	case i == len(c.configs):
+		voters := map[zab.ServerID]bool{}
+		for _, v := range m.Voters {
+			voters[v] = true
+		}
+		if i > 0 {
+			prev, changed := c.configVoter[i-1], 0
+			for v := range prev {
+				if !voters[v] {
+					changed++
+				}
+			}
+			for v := range voters {
+				if !prev[v] {
+					changed++
+				}
+			}
+			if changed > 1 {
+				return fmt.Errorf("config: %s (%s) changes %d voters at once", z, m, changed)
+			}
+		}
 		c.configs = append(c.configs, z)
+		c.configVoter = append(c.configVoter, voters)
 	default:
 		return fmt.Errorf("config: member %d is at config #%d, others only applied %d", id, n, len(c.configs))
 	}

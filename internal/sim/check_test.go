@@ -112,3 +112,49 @@ func FuzzRestoreKV(f *testing.F) {
 		kv.Apply(zab.Entry{Zxid: kv.Last + 1, Data: []byte("k=v")})
 	})
 }
+
+// The configuration checks catch a member that applies another sequence of
+// configurations, and a configuration that changes two voters at once.
+func TestCheckerCatchesConfigViolations(t *testing.T) {
+	z := zab.MakeZxid
+	cfg := func(voters ...zab.ServerID) []byte { return EncodeConfig(zab.Membership{Voters: voters}) }
+	t.Run("different sequence", func(t *testing.T) {
+		c := NewChecker()
+		a, b := cfg(1, 2, 3), cfg(1, 2)
+		must(t, c.Proposed(1, z(1, 1), a, 0))
+		must(t, c.Proposed(2, z(2, 1), b, 0))
+		kv1, kv2 := NewKV(), NewKV()
+		kv1.Apply(zab.Entry{Zxid: z(1, 1), Data: a})
+		must(t, c.Applied(1, zab.Entry{Zxid: z(1, 1), Data: a}, kv1))
+		kv2.Apply(zab.Entry{Zxid: z(2, 1), Data: b})
+		wantErr(t, c.Applied(2, zab.Entry{Zxid: z(2, 1), Data: b}, kv2), "config")
+	})
+	t.Run("two voters at once", func(t *testing.T) {
+		c := NewChecker()
+		a, b := cfg(1, 2, 3), cfg(1, 4, 5)
+		must(t, c.Proposed(1, z(1, 1), a, 0))
+		must(t, c.Proposed(1, z(1, 2), b, 0))
+		kv := NewKV()
+		kv.Apply(zab.Entry{Zxid: z(1, 1), Data: a})
+		must(t, c.Applied(1, zab.Entry{Zxid: z(1, 1), Data: a}, kv))
+		kv.Apply(zab.Entry{Zxid: z(1, 2), Data: b})
+		wantErr(t, c.Applied(1, zab.Entry{Zxid: z(1, 2), Data: b}, kv), "voters at once")
+	})
+}
+
+func TestConfigOfRoundTrip(t *testing.T) {
+	for _, m := range []zab.Membership{
+		{Voters: []zab.ServerID{1}},
+		{Voters: []zab.ServerID{3, 1, 2}, Observers: []zab.ServerID{9, 4}},
+	} {
+		got, ok := ConfigOf(EncodeConfig(m))
+		if !ok || !got.Equal(m) {
+			t.Fatalf("ConfigOf(EncodeConfig(%s)) = %s, %v", m, got, ok)
+		}
+	}
+	for _, d := range []string{"k1=2", "fwd:x", "cfg:", "cfg:v=1", "cfg:v=a;o=", "cfg:o=1;v=2"} {
+		if _, ok := ConfigOf([]byte(d)); ok {
+			t.Fatalf("ConfigOf(%q) recognised a configuration", d)
+		}
+	}
+}

@@ -29,8 +29,22 @@
 // client commits before any write proposed after that). At every
 // established epoch: at most one leader per epoch, and it holds every txn
 // ever acked to a client. On the app channel: a sync answer reaches a
-// learner only after the commits it covers. After faults stop, a new txn
-// must commit within a bounded number of ticks.
+// learner only after the commits it covers. Membership: every member that
+// applies configurations applies the same sequence of them, each changing
+// at most one voter, and a SNAP carries the membership its image holds.
+// After faults stop, a new txn must commit within a bounded number of
+// ticks.
+//
+// # Reconfiguration
+//
+// Most runs also change the membership now and then: a leader (a stale one
+// included) proposes promoting an observer, demoting a voter (itself
+// included), adding a fresh member as an observer (started at once, with an
+// empty disk, knowing the new configuration), or removing a voter or an
+// observer; zab refuses what a single change may not do. Configuration
+// txns are "cfg:v=1,2;o=3" (EncodeConfig, ConfigOf); the KV applies them
+// into its membership, which is what a restarted member boots with. A
+// removed member keeps running, crashing and restarting like the others.
 //
 // # Running
 //
@@ -60,5 +74,6 @@
 //	release                        clear filters, deliver held messages
 //	trace types=T,..|off           print sends of these message types
 //	compact id=N                   snapshot the state machine, drop the log it covers
-//	status | log [id=N] | check    print members, logs, history length
+//	reconfig voters=A,B observers=C [at=ID]   propose a configuration (a new id starts a member)
+//	status | members | log [id=N] | check    print members, memberships, logs, history length
 package sim

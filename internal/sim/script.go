@@ -355,6 +355,58 @@ func (s *Script) run(name string, raw []string, a args) error {
 			return err
 		}
 		return c.Compact(id)
+	case "reconfig":
+		var next zab.Membership
+		for _, k := range []string{"voters", "observers"} {
+			var ids []zab.ServerID
+			if v := a[k]; v != "" {
+				var err error
+				if ids, err = parseIDs(v); err != nil {
+					return err
+				}
+			}
+			if k == "voters" {
+				next.Voters = ids
+			} else {
+				next.Observers = ids
+			}
+		}
+		at, err := a.id("at")
+		if err != nil {
+			return err
+		}
+		if at == 0 {
+			at = c.Leader()
+		}
+		z, err := c.ProposeConfig(at, next)
+		if err != nil {
+			s.printf("reconfig at %d: %v", at, err)
+			return nil
+		}
+		s.printf("proposed config %s at %d", z, at)
+		for _, id := range append(next.Voters, next.Observers...) {
+			if c.byID[id] == nil {
+				if id != c.NextID() {
+					return fmt.Errorf("a new member must be %d, the next id", c.NextID())
+				}
+				if _, err := c.AddMember(next); err != nil {
+					return err
+				}
+			}
+		}
+	case "members":
+		for _, id := range c.Members() {
+			if !c.Up(id) {
+				s.printf("%d: down", id)
+				continue
+			}
+			st := c.Status(id)
+			pending := ""
+			if st.ConfigPending {
+				pending = " (pending)"
+			}
+			s.printf("%d: %s %s at %s%s", id, st.Role, st.Membership, st.ConfigZxid, pending)
+		}
 	case "check":
 		s.printf("committed history: %d txns", c.check.Committed())
 	default:
