@@ -19,6 +19,12 @@ const (
 	leadBroadcast
 )
 
+// ReackEpoch is the currentEpoch an ACKEPOCH carries when the learner had
+// already accepted the epoch it acknowledges (ZooKeeper's -1): such an ack
+// never counts toward the leader's quorum, so that two leaders that picked
+// the same epoch can never both gather one.
+const ReackEpoch = ^uint32(0)
+
 // handlerPhase is where one learner connection is.
 type handlerPhase uint8
 
@@ -224,6 +230,11 @@ func (n *Node) onAckEpoch(h *handler, m Message) {
 	}
 	h.currentEpoch, h.lastZxid = m.Epoch, m.Zxid
 	h.phase = handlerEpochAcked
+	if l.phase == leadAckEpoch && m.Epoch == ReackEpoch {
+		// Accepted before: synced with the others, but not counted, so
+		// that no member's acceptance of an epoch counts for two leaders.
+		return
+	}
 	if l.phase == leadAckEpoch {
 		ahead := m.Epoch > l.summaryEpoch || (m.Epoch == l.summaryEpoch && m.Zxid > l.summaryZxid)
 		if ahead {

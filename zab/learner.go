@@ -131,9 +131,16 @@ func (n *Node) onLeaderInfo(m Message) {
 		return
 	}
 	l.epoch = m.Epoch
+	ack := n.hs.CurrentEpoch
+	if m.Epoch == n.hs.AcceptedEpoch {
+		// Accepted before, from this leader or another one that picked
+		// the same epoch: a member accepts an epoch once, so this ack
+		// must not count toward the leader's quorum (ZooKeeper's -1).
+		ack = ReackEpoch
+	}
 	n.setHardState(HardState{AcceptedEpoch: m.Epoch, CurrentEpoch: n.hs.CurrentEpoch})
 	// ACKEPOCH goes out only once the accepted epoch is durable.
-	n.queueDurable(Message{Type: MsgAckEpoch, To: l.leader, Conn: l.conn, Epoch: n.hs.CurrentEpoch, Zxid: n.lastZxid})
+	n.queueDurable(Message{Type: MsgAckEpoch, To: l.leader, Conn: l.conn, Epoch: ack, Zxid: n.lastZxid})
 	l.phase = learnEpochAcked
 }
 

@@ -16,7 +16,8 @@ const (
 	// MsgLeaderInfo proposes the new epoch (Epoch).
 	MsgLeaderInfo
 	// MsgAckEpoch answers LEADERINFO once the epoch is durably accepted:
-	// Epoch is the learner's currentEpoch, Zxid its last zxid.
+	// Epoch is the learner's currentEpoch, or ReackEpoch if it had
+	// accepted that epoch before; Zxid is its last zxid.
 	MsgAckEpoch
 	// MsgSync carries the synchronisation of one learner: Mode, TruncZxid,
 	// Snapshot and Entries, and the leader's commit point (Zxid).
