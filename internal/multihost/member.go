@@ -263,7 +263,9 @@ func (m *Member) Exited() <-chan struct{} {
 }
 
 // FourLetter sends a four-letter word to the member's client port.
-func (m *Member) FourLetter(cmd string) (string, error) { return zktest.FourLetter(m.ClientAddr(), cmd) }
+func (m *Member) FourLetter(cmd string) (string, error) {
+	return zktest.FourLetter(m.ClientAddr(), cmd)
+}
 
 // Mode returns what srvr says after "Mode: " (leader, follower, observer,
 // read-only …), or "" when the member does not serve or does not answer.
