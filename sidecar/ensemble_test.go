@@ -3,24 +3,17 @@ package sidecar
 import (
 	"errors"
 	"fmt"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/zkmesh/zkmesh/internal/zktest"
 	"github.com/zkmesh/zkmesh/zab"
 )
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+// freePort returns a free port on 127.0.0.1 (see zktest.FreePort).
+func freePort(t *testing.T) int { return zktest.FreePort(t) }
 
 type member struct {
 	id   int

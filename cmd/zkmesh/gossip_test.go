@@ -18,6 +18,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/zkmesh/zkmesh/discovery"
+	"github.com/zkmesh/zkmesh/internal/zktest"
 	"github.com/zkmesh/zkmesh/sidecar"
 )
 
@@ -55,15 +56,8 @@ func zkmeshBin(t *testing.T) string {
 	return b.path
 }
 
-func tcpFreePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+// tcpFreePort returns a free port on 127.0.0.1 (see zktest.FreePort).
+func tcpFreePort(t *testing.T) int { return zktest.FreePort(t) }
 
 // proc is one zkmesh process and its JSON log.
 type proc struct {

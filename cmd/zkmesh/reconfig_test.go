@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,20 +10,14 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/zkmesh/zkmesh/internal/zktest"
 	"github.com/zkmesh/zkmesh/sidecar"
 	"github.com/zkmesh/zkmesh/zab"
 	"github.com/zkmesh/zkmesh/znode"
 )
 
-func freeTCPPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+// freeTCPPort returns a free port on 127.0.0.1 (see zktest.FreePort).
+func freeTCPPort(t *testing.T) int { return zktest.FreePort(t) }
 
 // startVoters runs a 3-voter ensemble in this process with reconfig
 // enabled and super:test as the super user; it returns the client address
