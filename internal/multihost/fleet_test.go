@@ -26,6 +26,7 @@ const joinLimit = 10 * time.Second
 // rejoins by itself, with the same id, and serves a write made while it was
 // down.
 func TestFleetFromOneSeed(t *testing.T) {
+	t.Parallel()
 	f := startVoters(t, 3)
 	vc := connect(t, clientAddrs(f.voters...)...)
 	mustCreate(t, vc, "/fleet", "")

@@ -45,6 +45,7 @@ func startVoters(t *testing.T, n int) *fleet {
 		hosts[i] = f.net.AddHost()
 	}
 	f.seed = hosts[0].Addr(GossipPort)
+	start := time.Now()
 	for i, h := range hosts {
 		name := fmt.Sprintf("v%d", i+1)
 		m := NewMember(t, h, name, i+1, VoterConfig(h, name, hosts, f.seed))
@@ -54,6 +55,7 @@ func startVoters(t *testing.T, n int) *fleet {
 	for _, m := range f.voters {
 		m.WaitServing(startTimeout)
 	}
+	t.Logf("%d voters on %s serve %v after their start", n, f.net.Subnet(), time.Since(start).Round(time.Millisecond))
 	return f
 }
 
@@ -278,11 +280,22 @@ func dialSession(addr string, readOnly bool) (*roSession, error) {
 	return s, nil
 }
 
-// call sends one request and returns its reply header and body decoder.
+// call sends one request with the next xid and returns its reply header and
+// body decoder.
 func (s *roSession) call(op jute.OpCode, body jute.Record) (jute.ReplyHeader, *jute.Decoder, error) {
 	s.xid++
+	return s.callXid(s.xid, op, body)
+}
+
+// callXid sends one request with xid (jute.XidPing for a ping) and reads
+// up to its reply.
+func (s *roSession) callXid(xid int32, op jute.OpCode, body jute.Record) (jute.ReplyHeader, *jute.Decoder, error) {
 	s.c.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := s.c.Write(jute.AppendFrame(nil, &jute.RequestHeader{Xid: s.xid, Type: op}, body)); err != nil {
+	recs := []jute.Record{&jute.RequestHeader{Xid: xid, Type: op}}
+	if body != nil {
+		recs = append(recs, body)
+	}
+	if _, err := s.c.Write(jute.AppendFrame(nil, recs...)); err != nil {
 		return jute.ReplyHeader{}, nil, err
 	}
 	for {
@@ -296,10 +309,17 @@ func (s *roSession) call(op jute.OpCode, body jute.Record) (jute.ReplyHeader, *j
 		if d.Err() != nil {
 			return rh, nil, d.Err()
 		}
-		if rh.Xid == s.xid {
+		if rh.Xid == xid {
 			return rh, d, nil
 		}
 	}
+}
+
+// ping keeps the session alive; it fails once the member has closed the
+// connection.
+func (s *roSession) ping() error {
+	_, _, err := s.callXid(jute.XidPing, jute.OpPing, nil)
+	return err
 }
 
 func (s *roSession) getData(path string) (string, jute.Code, error) {
