@@ -202,6 +202,10 @@ func (n *Node) stepVote(m Message) {
 		later := v.Round > n.el.round && v.Leader == m.From && n.betterVote(v, n.selfVote())
 		if v.State == RoleLooking && (v.Round == n.el.round || later) {
 			n.considerVote(m.From, v)
+			n.el.recv[n.id] = n.roundVote()
+			if n.termPredicate(n.el.recv, n.el.vote) {
+				n.el.decide = true
+			}
 		}
 		n.replyVote(m.From)
 		return
