@@ -50,6 +50,7 @@
 //
 //	go test ./internal/sim                                  # 500 seeds, scenarios
 //	go test ./internal/sim -run TestSeeds -seeds=100000 -timeout 0
+//	go test ./internal/sim -run TestSeeds -seeds=30000 -seedfrom=20000   # another range
 //	go test ./internal/sim -run TestSeeds -seed=N -v        # replay one seed with its trace
 //	go test ./internal/sim -run TestScenarios -rewrite      # regenerate testdata/*.txt
 //

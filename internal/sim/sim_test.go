@@ -10,6 +10,7 @@ import (
 var (
 	seedFlag  = flag.Int64("seed", -1, "run only this seed, with a trace")
 	seedsFlag = flag.Int("seeds", 0, "number of seeds to run (default 500, 100 with -short)")
+	fromFlag  = flag.Int64("seedfrom", 0, "first seed of the run")
 )
 
 const (
@@ -37,7 +38,7 @@ func TestSeeds(t *testing.T) {
 	var rec []int64
 	props, commits := 0, 0
 	var stats Stats
-	for s := int64(0); s < int64(n); s++ {
+	for s := *fromFlag; s < *fromFlag+int64(n); s++ {
 		res := RunSeed(s, faultTicks, recoverTicks, nil)
 		if res.Err != nil {
 			t.Fatalf("%v\nreplay: go test ./internal/sim -run TestSeeds -seed=%d -v", res.Err, s)
@@ -61,7 +62,7 @@ func TestElectionAfterLeaderCrash(t *testing.T) {
 	}
 	for _, voters := range []int{3, 5} {
 		var ticks []int64
-		for s := int64(0); s < int64(n); s++ {
+		for s := *fromFlag; s < *fromFlag+int64(n); s++ {
 			d, err := TicksToElect(s, voters)
 			if err != nil {
 				t.Fatalf("voters=%d seed=%d: %v", voters, s, err)
