@@ -247,17 +247,19 @@ func (n *Net) destroy() {
 	hosts := n.hosts
 	n.mu.Unlock()
 	var errs []error
+	// The uplink first: deleting it deletes its peer in the switch, whereas
+	// deleting the switch namespace removes the uplink asynchronously.
+	if linkExists(n.uplink) {
+		if err := ip("link", "del", n.uplink); err != nil && linkExists(n.uplink) {
+			errs = append(errs, err)
+		}
+	}
 	for _, ns := range append(namespaceNames(hosts), n.sw) {
 		if !nsExists(ns) {
 			continue
 		}
 		killNamespacePids(ns)
 		if err := ip("netns", "del", ns); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if linkExists(n.uplink) {
-		if err := ip("link", "del", n.uplink); err != nil {
 			errs = append(errs, err)
 		}
 	}

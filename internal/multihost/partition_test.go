@@ -30,11 +30,11 @@ type attempt struct {
 }
 
 // writeMinority sends creates of unique paths to the minority side until
-// stop is closed: first a burst on pre (a session opened before the cut,
-// which the member may still take for healthy), then one at a time on new
-// connections to each member of targets. Every attempt waits for its
+// stop is closed: first a burst on each of pre (sessions opened before the
+// cut, which their members may still take for healthy), then one at a time
+// on new connections to each member of targets. Every attempt waits for its
 // reply, which may come after the heal.
-func writeMinority(tag string, pre *zktest.RawClient, targets []*Member, stop <-chan struct{}) []attempt {
+func writeMinority(tag string, pre []*zktest.RawClient, targets []*Member, stop <-chan struct{}) []attempt {
 	var mu sync.Mutex
 	var out []attempt
 	var wg sync.WaitGroup
@@ -49,12 +49,14 @@ func writeMinority(tag string, pre *zktest.RawClient, targets []*Member, stop <-
 		out = append(out, a)
 		mu.Unlock()
 	}
-	for i := 0; i < 5; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			send(pre, "pre-cut session", fmt.Sprintf("/p/%s-pre-%d", tag, i))
-		}()
+	for j, c := range pre {
+		for i := 0; i < 5; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				send(c, "pre-cut session", fmt.Sprintf("/p/%s-pre-%d-%d", tag, j, i))
+			}()
+		}
 	}
 	for n := 0; ; n++ {
 		select {
@@ -252,7 +254,7 @@ func TestPartition(t *testing.T) {
 		majority := without(f.all(), a, x)
 		majVoters := without(f.voters, a)
 		waitConverged(t, f.all(), "/p", 30*time.Second)
-		pre := openPreCut(t, a, "/p/c-pre-cut")
+		pre := []*zktest.RawClient{openPreCut(t, a, "/p/c-pre-cut-a"), openPreCut(t, x, "/p/c-pre-cut-x")}
 		mc := connect(t, clientAddrs(majVoters...)...)
 
 		f.net.Cut(hostsOf(minority...), hostsOf(majority...))
@@ -367,7 +369,7 @@ func TestPartition(t *testing.T) {
 		var majErrs int
 		var wg sync.WaitGroup
 		wg.Add(2)
-		go func() { defer wg.Done(); attempts = writeMinority("d", pre, []*Member{old}, stopMin) }()
+		go func() { defer wg.Done(); attempts = writeMinority("d", []*zktest.RawClient{pre}, []*Member{old}, stopMin) }()
 		go func() { defer wg.Done(); acked, majErrs = writeMajority(mc, "d", stopMaj) }()
 		nl := f.leader(t, restVoters)
 		elected := time.Since(cutAt)
