@@ -369,7 +369,10 @@ func TestPartition(t *testing.T) {
 		var majErrs int
 		var wg sync.WaitGroup
 		wg.Add(2)
-		go func() { defer wg.Done(); attempts = writeMinority("d", []*zktest.RawClient{pre}, []*Member{old}, stopMin) }()
+		go func() {
+			defer wg.Done()
+			attempts = writeMinority("d", []*zktest.RawClient{pre}, []*Member{old}, stopMin)
+		}()
 		go func() { defer wg.Done(); acked, majErrs = writeMajority(mc, "d", stopMaj) }()
 		nl := f.leader(t, restVoters)
 		elected := time.Since(cutAt)
