@@ -554,3 +554,44 @@ func TestReconfigDemotedLeaderHoldsTheOnlyCopy(t *testing.T) {
 	}
 	w.committedOnAll(f, f, l)
 }
+
+// The only voter of a configuration votes for a candidate outside it that
+// holds a newer history, and follows it: here the old leader, restarted,
+// with a txn it alone logged after demoting itself. That txn survives.
+func TestReconfigOnlyVoterFollowsNewerHistoryOutsideTheVoters(t *testing.T) {
+	w := newWorldWith(t, 2, 0, testConfigOf)
+	l := w.stable()
+	f := ServerID(3) - l
+	w.propose(l, "a")
+	w.tick(2)
+	next := mship([]ServerID{f}, []ServerID{l})
+	_, err := w.peers[l].n.ProposeConfig(cfgData(next), next)
+	must(t, err)
+	w.drop = func(m Message) bool {
+		return m.From == l && m.To == f && m.Type == MsgProposal && string(m.Entries[0].Data) == "x"
+	}
+	zx := w.propose(l, "x")
+	w.deliver(0)
+	if s := w.status(f); !s.Membership.Equal(next) || s.LastZxid >= zx {
+		t.Fatalf("voter after the change: %+v", s)
+	}
+	// The old leader restarts from its log (the change is pending there).
+	old := w.peers[l]
+	delete(w.peers, l)
+	w.drop = nil
+	w.queue = nil
+	w.boot(l, []ServerID{1, 2}, nil, old.store)
+	if s := w.status(l); !s.Membership.Equal(next) || !s.ConfigPending || s.LastZxid != zx {
+		t.Fatalf("restarted old leader: %+v", s)
+	}
+	if s := w.status(f); s.Role != RoleLooking {
+		t.Fatalf("voter %v, want looking", s.Role)
+	}
+	// The votes meet before the voter's next tick.
+	w.deliver(0)
+	w.until(300, "the voter leading and x applied everywhere", func() bool {
+		sf, sl := w.status(f), w.status(l)
+		return sf.Role == RoleLeading && sf.Established && sf.Applied >= zx && sl.Synced && sl.Applied >= zx
+	})
+	w.committedOnAll(f, f, l)
+}
