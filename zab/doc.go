@@ -23,7 +23,10 @@
 //
 // The chosen leader collects FOLLOWERINFO (acceptedEpoch) from a quorum,
 // proposes max+1 in LEADERINFO, and collects ACKEPOCH (currentEpoch, last
-// zxid) from a quorum, stepping down if a voter is ahead of it. It then
+// zxid) from a quorum, stepping down if a voter is ahead of it. A member
+// accepts an epoch once: a learner that had already accepted it (from
+// another leader that picked the same epoch, say) acks with ReackEpoch,
+// which never counts toward the quorum (ZooKeeper's -1). It then
 // syncs each learner (DIFF, TRUNC or SNAP, then NEWLEADER), and is
 // established once a quorum acked NEWLEADER: its whole history is then
 // committed, and learners get UPTODATE. Proposals are acked by followers
