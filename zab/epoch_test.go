@@ -21,7 +21,7 @@ func TestEpochAcceptedOnceNeverCountsTwice(t *testing.T) {
 			}
 		}
 	}
-	// Only messages between 3 and leader `to` go through.
+	// Only messages between 3 and leader go through (none for leader 0).
 	via := func(leader ServerID) {
 		w.drop = func(m Message) bool {
 			return m.Type == MsgVote || !(m.From == 3 && m.To == leader || m.From == leader && m.To == 3)
