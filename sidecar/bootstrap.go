@@ -63,27 +63,17 @@ func resolveBootstrap(cfg *Config, tree *znode.Tree, log zerolog.Logger) (*Confi
 		return nil, &ConfigError{Key: "bootstrap.expect", Value: strconv.Itoa(cfg.BootstrapExpect), Origin: cfg.origin["bootstrap.expect"],
 			Reason: fmt.Sprintf("dataDir holds data but no %s: this member was not bootstrapped; give it server lines or an empty dataDir", DynamicConfigFile), Err: ErrInvalidConfig}
 	}
-	if cfg.ClientPort == 0 {
-		return nil, &ConfigError{Key: "clientPort", Value: "0", Origin: cfg.origin["clientPort"], Reason: "a bootstrapping member advertises its client port: it cannot be 0", Err: ErrInvalidConfig}
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
 	defer cancel()
-	dc := discovery.DefaultConfig()
-	dc.NodeName = cfg.GossipNodeName() + "-candidate" // not the name the member gossips under once it runs
-	dc.BindAddr = cfg.GossipBindAddr()
-	dc.Seeds = cfg.GossipSeeds
-	dc.KeyFile = cfg.GossipKeyFile
-	dc.Timing = cfg.GossipTimingProfile()
-	g, err := discovery.New(dc, log)
+	g, err := startupGossip(cfg, "candidate", discovery.Meta{Role: discovery.RoleCandidate, DataEmpty: true}, log)
 	if err != nil {
-		return nil, &ConfigError{Key: "gossip.address", Value: dc.BindAddr, Origin: cfg.origin["gossip.address"], Reason: err.Error(), Err: ErrInvalidConfig}
+		return nil, err
 	}
 	defer g.Shutdown()
 	peer, election := cfg.joinAddrs(g.Addr())
 	client := reachable(cfg.ClientAddr(), g.Addr())
 	if err := g.UpdateMeta(func(m *discovery.Meta) {
-		*m = discovery.Meta{Role: discovery.RoleCandidate, DataEmpty: true, PeerAddr: peer, ElectionAddr: election, ClientAddr: client,
-			Zone: cfg.Zone, Region: cfg.Region, Version: Version}
+		m.PeerAddr, m.ElectionAddr, m.ClientAddr = peer, election, client
 	}); err != nil {
 		return nil, fmt.Errorf("sidecar: bootstrap: advertising this candidate: %w", err)
 	}

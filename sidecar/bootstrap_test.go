@@ -33,7 +33,8 @@ func candidateConfig(t *testing.T, dir, name, gossipAddr, seed string, expect in
 	return cfg
 }
 
-// runServer runs s until the test ends and returns its stop.
+// runServer runs s until the test ends, once it listens, and returns its
+// stop (idempotent; it reports an error Run returned).
 func runServer(t *testing.T, s *Server) func() {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -98,21 +98,11 @@ func resolveJoin(cfg *Config, tree *znode.Tree, log zerolog.Logger) (*Config, er
 			}
 		}
 	}
-	if cfg.ClientPort == 0 {
-		return nil, &ConfigError{Key: "clientPort", Value: "0", Origin: cfg.origin["clientPort"], Reason: "a member that joins through gossip advertises its client port: it cannot be 0", Err: ErrInvalidConfig}
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
 	defer cancel()
-	dc := discovery.DefaultConfig()
-	dc.NodeName = cfg.GossipNodeName() + "-joining" // not the name the member gossips under once it runs
-	dc.BindAddr = cfg.GossipBindAddr()
-	dc.Seeds = cfg.GossipSeeds
-	dc.KeyFile = cfg.GossipKeyFile
-	dc.Timing = cfg.GossipTimingProfile()
-	dc.Meta = discovery.Meta{ServerID: uint64(id), Role: discovery.RoleObserver, Zone: cfg.Zone, Region: cfg.Region, Version: Version, DataEmpty: tree.LastZxid() == 0}
-	g, err := discovery.New(dc, log)
+	g, err := startupGossip(cfg, "joining", discovery.Meta{ServerID: uint64(id), Role: discovery.RoleObserver, DataEmpty: tree.LastZxid() == 0}, log)
 	if err != nil {
-		return nil, &ConfigError{Key: "gossip.address", Value: dc.BindAddr, Origin: cfg.origin["gossip.address"], Reason: err.Error(), Err: ErrInvalidConfig}
+		return nil, err
 	}
 	defer g.Shutdown()
 	log.Info().Strs("seeds", cfg.GossipSeeds).Msg("joining an ensemble through gossip as an observer")
@@ -176,6 +166,31 @@ func resolveJoin(cfg *Config, tree *znode.Tree, log zerolog.Logger) (*Config, er
 	log.Info().Uint64("server_id", uint64(id)).Str("server", self.String()).Int("voters", len(current.voters())).
 		Msg("joining as an observer; the leader admits it once it sees it through gossip")
 	return joinedConfig(cfg, id, servers), nil
+}
+
+// startupGossip starts the gossip member a joining or bootstrapping member
+// uses before it runs: named after the member with suffix (not the name it
+// gossips under once it runs, so the two are never confused), advertising
+// meta with this host's zone, region and version. It refuses a client port
+// of 0, which could not be advertised.
+func startupGossip(cfg *Config, suffix string, meta discovery.Meta, log zerolog.Logger) (*discovery.Members, error) {
+	if cfg.ClientPort == 0 {
+		return nil, &ConfigError{Key: "clientPort", Value: "0", Origin: cfg.origin["clientPort"],
+			Reason: "a member that joins or bootstraps through gossip advertises its client port: it cannot be 0", Err: ErrInvalidConfig}
+	}
+	dc := discovery.DefaultConfig()
+	dc.NodeName = cfg.GossipNodeName() + "-" + suffix
+	dc.BindAddr = cfg.GossipBindAddr()
+	dc.Seeds = cfg.GossipSeeds
+	dc.KeyFile = cfg.GossipKeyFile
+	dc.Timing = cfg.GossipTimingProfile()
+	meta.Zone, meta.Region, meta.Version = cfg.Zone, cfg.Region, Version
+	dc.Meta = meta
+	g, err := discovery.New(dc, log)
+	if err != nil {
+		return nil, &ConfigError{Key: "gossip.address", Value: dc.BindAddr, Origin: cfg.origin["gossip.address"], Reason: err.Error(), Err: ErrInvalidConfig}
+	}
+	return g, nil
 }
 
 // joinedConfig is cfg for a member that joined: its id and server lines.

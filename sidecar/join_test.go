@@ -1,6 +1,7 @@
 package sidecar
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -71,9 +72,7 @@ func joinerConfig(t *testing.T, seed, name string, clientPort int) func(*Config)
 func TestJoinAsObserverThroughGossip(t *testing.T) {
 	voters, seed := startGossipVoters(t, 3)
 	vc, _ := connect(t, voters[0].addr)
-	if _, err := vc.Create("/before-join", []byte("v1"), 0, zk.WorldACL(zk.PermAll)); err != nil {
-		t.Fatal(err)
-	}
+	createRetry(t, vc, "/before-join", "v1")
 
 	dir := t.TempDir()
 	port := freePort(t)
@@ -104,9 +103,7 @@ func TestJoinAsObserverThroughGossip(t *testing.T) {
 
 	// Restarted, it rejoins by itself with the same id and catches up.
 	stop()
-	if _, err := vc.Create("/while-away", nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
-		t.Fatal(err)
-	}
+	createRetry(t, vc, "/while-away")
 	s2, addr2, stop2 := startStoppable(t, dir, joinerConfig(t, seed, "joiner", port))
 	t.Cleanup(stop2)
 	if s2.cfg.ServerID != id {
@@ -119,5 +116,27 @@ func TestJoinAsObserverThroughGossip(t *testing.T) {
 	}
 	if ok, _, err := oc2.Exists("/while-away"); err != nil || !ok {
 		t.Fatalf("restarted observer did not catch up: %v %v", ok, err)
+	}
+}
+
+// createRetry creates path (with data, if given) through c, again after a
+// lost connection (a loaded machine may cost a member its leader for a
+// moment); a retry that finds the node counts as done.
+func createRetry(t *testing.T, c *zk.Conn, path string, data ...string) {
+	t.Helper()
+	var b []byte
+	if len(data) > 0 {
+		b = []byte(data[0])
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, err := c.Create(path, b, 0, zk.WorldACL(zk.PermAll))
+		if err == nil || (errors.Is(err, zk.ErrNodeExists) && time.Now().Before(deadline)) {
+			return
+		}
+		if !errors.Is(err, zk.ErrConnectionClosed) || time.Now().After(deadline) {
+			t.Fatalf("create %s: %v", path, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

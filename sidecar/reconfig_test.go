@@ -246,32 +246,7 @@ func TestReconfigUnderLoadLosesNoWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	stop := make(chan struct{})
-	type result struct {
-		acked []string
-		err   error
-	}
-	results := make(chan result, len(ms))
-	for w, m := range ms {
-		c, _ := connect(t, m.addr)
-		go func() {
-			var r result
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					results <- r
-					return
-				default:
-				}
-				p := fmt.Sprintf("/w%d-%06d", w, i)
-				if _, err := c.Create(p, nil, 0, zk.WorldACL(zk.PermAll)); err == nil {
-					r.acked = append(r.acked, p)
-				} else if !errors.Is(err, zk.ErrConnectionClosed) && !errors.Is(err, zk.ErrNoServer) {
-					r.err = err
-				}
-			}
-		}()
-	}
+	stopWriters := startWriters(t, ms, "w")
 	changes := 0
 	for round := 0; round < 3; round++ {
 		for _, o := range observers {
@@ -294,33 +269,9 @@ func TestReconfigUnderLoadLosesNoWrite(t *testing.T) {
 		}
 	}
 	waitServing(t, obsMembers...)
-	close(stop)
-	var acked []string
-	for range ms {
-		r := <-results
-		if r.err != nil {
-			t.Fatalf("a write failed during reconfiguration: %v", r.err)
-		}
-		acked = append(acked, r.acked...)
-	}
+	acked := stopWriters()
 	for _, m := range append(append([]*member{}, ms...), obsMembers...) {
-		c, _ := connect(t, m.addr)
-		if _, err := c.Sync("/"); err != nil {
-			t.Fatal(err)
-		}
-		children, _, err := c.Children("/")
-		if err != nil {
-			t.Fatal(err)
-		}
-		have := map[string]bool{}
-		for _, ch := range children {
-			have["/"+ch] = true
-		}
-		for _, p := range acked {
-			if !have[p] {
-				t.Fatalf("member %d lost acknowledged write %s", m.id, p)
-			}
-		}
+		checkHasAll(t, m, acked)
 	}
 	t.Logf("%d acknowledged writes across %d reconfigurations, all on %d members", len(acked), changes+2, len(ms)+len(obsMembers))
 }
@@ -345,37 +296,7 @@ func TestReconfigPromoteDemoteUnderLoad(t *testing.T) {
 	}
 	waitServing(t, ms...)
 
-	stop := make(chan struct{})
-	type result struct {
-		acked []string
-		err   error
-	}
-	results := make(chan result, len(ms))
-	for w, m := range ms {
-		c, _ := connect(t, m.addr)
-		go func() {
-			var r result
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					results <- r
-					return
-				default:
-				}
-				p := fmt.Sprintf("/p%d-%06d", w, i)
-				_, err := c.Create(p, nil, 0, zk.WorldACL(zk.PermAll))
-				switch {
-				case err == nil:
-					r.acked = append(r.acked, p)
-				case errors.Is(err, zk.ErrNodeExists):
-					r.acked = append(r.acked, p) // a retry after a connection loss
-				case errors.Is(err, zk.ErrConnectionClosed), errors.Is(err, zk.ErrNoServer), errors.Is(err, zk.ErrSessionExpired):
-				default:
-					r.err = err
-				}
-			}
-		}()
-	}
+	stopWriters := startWriters(t, ms, "p")
 	reconfig := func(joining string) {
 		t.Helper()
 		deadline := time.Now().Add(20 * time.Second)
@@ -431,37 +352,85 @@ func TestReconfigPromoteDemoteUnderLoad(t *testing.T) {
 	waitRole(l, zab.RoleObserving, zab.RoleObserving)
 	waitServing(t, ms...)
 	time.Sleep(300 * time.Millisecond)
-	close(stop)
-
-	var acked []string
-	for range ms {
-		r := <-results
-		if r.err != nil {
-			t.Fatalf("a write failed during reconfiguration: %v", r.err)
-		}
-		acked = append(acked, r.acked...)
-	}
+	acked := stopWriters()
 	for _, m := range ms {
-		c, _ := connect(t, m.addr)
-		if _, err := c.Sync("/"); err != nil {
-			t.Fatal(err)
-		}
-		children, _, err := c.Children("/")
-		if err != nil {
-			t.Fatal(err)
-		}
-		have := map[string]bool{}
-		for _, ch := range children {
-			have["/"+ch] = true
-		}
-		for _, p := range acked {
-			if !have[p] {
-				t.Fatalf("member %d lost acknowledged write %s", m.id, p)
-			}
-		}
+		checkHasAll(t, m, acked)
 		if got := m.srv.ens.membersView.Load(); len(got.voters()) != 3 || len(got.observers()) != 1 || got.observers()[0] != zab.ServerID(l.id) {
 			t.Fatalf("member %d membership: %s", m.id, got)
 		}
 	}
 	t.Logf("%d acknowledged writes across a promotion and a demotion of the leader %d, all on 4 members", len(acked), l.id)
+}
+
+// startWriters has one client per member create /<prefix><n>-<seq> nodes
+// one after the other until the returned function is called; that
+// function returns every create that was acknowledged (or found to exist
+// on a retry), and fails the test on any error other than a lost
+// connection.
+func startWriters(t *testing.T, ms []*member, prefix string) func() []string {
+	t.Helper()
+	stop := make(chan struct{})
+	type result struct {
+		acked []string
+		err   error
+	}
+	results := make(chan result, len(ms))
+	for w, m := range ms {
+		c, _ := connect(t, m.addr)
+		go func() {
+			var r result
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					results <- r
+					return
+				default:
+				}
+				p := fmt.Sprintf("/%s%d-%06d", prefix, w, i)
+				_, err := c.Create(p, nil, 0, zk.WorldACL(zk.PermAll))
+				switch {
+				case err == nil, errors.Is(err, zk.ErrNodeExists):
+					r.acked = append(r.acked, p)
+				case errors.Is(err, zk.ErrConnectionClosed), errors.Is(err, zk.ErrNoServer), errors.Is(err, zk.ErrSessionExpired):
+				default:
+					r.err = err
+				}
+			}
+		}()
+	}
+	return func() []string {
+		close(stop)
+		var acked []string
+		for range ms {
+			r := <-results
+			if r.err != nil {
+				t.Fatalf("a write failed during reconfiguration: %v", r.err)
+			}
+			acked = append(acked, r.acked...)
+		}
+		return acked
+	}
+}
+
+// checkHasAll fails the test unless member m holds every path, after a
+// sync.
+func checkHasAll(t *testing.T, m *member, paths []string) {
+	t.Helper()
+	c, _ := connect(t, m.addr)
+	if _, err := c.Sync("/"); err != nil {
+		t.Fatal(err)
+	}
+	children, _, err := c.Children("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, ch := range children {
+		have["/"+ch] = true
+	}
+	for _, p := range paths {
+		if !have[p] {
+			t.Fatalf("member %d lost acknowledged write %s", m.id, p)
+		}
+	}
 }

@@ -1,7 +1,6 @@
 package sidecar
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -39,19 +38,7 @@ func startStoppable(t *testing.T, dataDir string, mutate ...func(*Config)) (*Ser
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	<-s.Ready()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		})
-	}
+	stop := runServer(t, s)
 	return s, s.Addr().String(), stop
 }
 
