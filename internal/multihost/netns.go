@@ -55,8 +55,9 @@ type Net struct {
 
 	mu    sync.Mutex
 	hosts []*Host
-	// cuts holds the blackhole routes in place: cuts[[2]int{a, b}] means
-	// host a drops every packet it would send to host b.
+	// cuts holds the blackhole routes in place: cuts[[2]int{a, b}] is true
+	// when host a drops every packet it would send to host b, and absent
+	// otherwise.
 	cuts map[[2]int]bool
 }
 
@@ -212,13 +213,6 @@ func (n *Net) HealAll() {
 	}
 }
 
-// Reachable reports whether from may send packets to to (no cut in place).
-func (n *Net) Reachable(from, to *Host) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return !n.cuts[[2]int{from.Index, to.Index}]
-}
-
 // route adds (or deletes) the blackhole route in from's namespace that
 // drops what it sends to to.
 func (n *Net) route(from, to *Host, add bool) {
@@ -236,7 +230,11 @@ func (n *Net) route(from, to *Host, add bool) {
 	if err := ip("-n", from.NS, "route", verb, "blackhole", to.IP+"/32"); err != nil {
 		n.t.Fatalf("multihost: %s cut %d→%d: %v", verb, from.Index, to.Index, err)
 	}
-	n.cuts[key] = add
+	if add {
+		n.cuts[key] = true
+	} else {
+		delete(n.cuts, key)
+	}
 }
 
 // destroy deletes every namespace of the Net (the veth pairs go with them,
