@@ -5,11 +5,19 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"sync"
 	"testing"
 )
 
 // freePortLow is the lowest port FreePort hands out.
 const freePortLow = 20000
+
+// handedOut holds every port FreePort returned in this process: it never
+// returns one twice, as a test may ask for several before it binds any.
+var handedOut struct {
+	sync.Mutex
+	ports map[int]bool
+}
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago, for
 // a process or listener the test starts next.
@@ -18,17 +26,27 @@ const freePortLow = 20000
 // (net.ipv4.ip_local_port_range), at random: a port from that range, free
 // when checked, can be taken by any outgoing connection of any test running
 // meanwhile before the server binds it (seen as "address already in use"),
-// while a port below it is only ever taken by another listener.
+// while a port below it is only ever taken by another listener. It never
+// returns the same port twice in one process.
 func FreePort(t testing.TB) int {
 	t.Helper()
 	high := ephemeralLow() - 1
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	if handedOut.ports == nil {
+		handedOut.ports = map[int]bool{}
+	}
 	for range 1000 {
 		p := freePortLow + rand.IntN(high-freePortLow+1)
+		if handedOut.ports[p] {
+			continue
+		}
 		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
 		if err != nil {
 			continue
 		}
 		l.Close()
+		handedOut.ports[p] = true
 		return p
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
