@@ -595,3 +595,29 @@ func TestReconfigOnlyVoterFollowsNewerHistoryOutsideTheVoters(t *testing.T) {
 	})
 	w.committedOnAll(f, f, l)
 }
+
+// CheckConfig answers what ProposeConfig would, and changes nothing.
+func TestCheckConfigAgreesWithProposeConfig(t *testing.T) {
+	w := newWorldWith(t, 3, 1, testConfigOf)
+	l := w.stable()
+	n := w.peers[l].n
+	if err := w.peers[4].n.CheckConfig(n.Membership()); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("observer: %v", err)
+	}
+	two := mship([]ServerID{1}, []ServerID{2, 3, 4})
+	if err := n.CheckConfig(two); !errors.Is(err, ErrReconfigTooLarge) {
+		t.Fatalf("two voters: %v", err)
+	}
+	promote := mship([]ServerID{1, 2, 3, 4}, nil)
+	if err := n.CheckConfig(promote); err != nil {
+		t.Fatalf("promotion: %v", err)
+	}
+	last := n.Status().LastZxid
+	if got := n.Status(); got.LastZxid != last || got.ConfigPending {
+		t.Fatalf("CheckConfig changed the node: %+v", got)
+	}
+	w.reconfig(l, promote)
+	if err := n.CheckConfig(promote); err != nil {
+		t.Fatalf("same configuration again: %v", err)
+	}
+}
