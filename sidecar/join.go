@@ -100,7 +100,9 @@ func resolveJoin(cfg *Config, tree *znode.Tree, log zerolog.Logger) (*Config, er
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
 	defer cancel()
-	g, err := startupGossip(cfg, "joining", discovery.Meta{ServerID: uint64(id), Role: discovery.RoleObserver, DataEmpty: tree.LastZxid() == 0}, log)
+	// The temporary member advertises no server id: the member it becomes
+	// holds it, and two live members must never hold one.
+	g, err := startupGossip(cfg, "joining", discovery.Meta{Role: discovery.RoleObserver, DataEmpty: tree.LastZxid() == 0}, log)
 	if err != nil {
 		return nil, err
 	}
