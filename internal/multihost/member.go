@@ -362,15 +362,6 @@ func (m *Member) MembersTable() (string, error) {
 	return stdout.String(), nil
 }
 
-// LogCount returns how many times s occurs in the member's log.
-func (m *Member) LogCount(s string) int {
-	b, err := os.ReadFile(m.LogPath)
-	if err != nil {
-		return 0
-	}
-	return strings.Count(string(b), s)
-}
-
 // LogTail returns the last n lines of the member's log.
 func (m *Member) LogTail(n int) string {
 	b, err := os.ReadFile(m.LogPath)
