@@ -41,6 +41,9 @@ import (
 //	11 Snapshot   array [Zxid, Data bin]              omitted when nil
 //	12 Entries    array of array [Zxid, Data bin]     omitted when empty
 //	13 Data       bin                                 omitted when empty
+//	14 Membership array [Voters array of uint, Observers array of uint]
+//	                                                  the Snapshot's; omitted
+//	                                                  when it has none
 //
 // Keys are written in increasing order. A decoder skips keys it does not
 // know (a scalar, or a container nested at most peerWireSkipDepth deep) so
@@ -69,6 +72,7 @@ const (
 	peerKeySnapshot  = 11
 	peerKeyEntries   = 12
 	peerKeyData      = 13
+	peerKeyMembers   = 14
 
 	// peerWireSkipDepth bounds the nesting of an unknown value a decoder
 	// skips, so that no input drives the decoder into deep recursion.
@@ -222,7 +226,8 @@ func encodePeerMessage(e *msgpack.Encoder, m zab.Message) error {
 	zeroVote := m.Vote == zab.Vote{}
 	n := 3
 	for _, present := range []bool{m.Conn != 0, m.Seq != 0, !zeroVote, m.Epoch != 0, m.Zxid != 0,
-		m.Mode != 0, m.TruncZxid != 0, m.Snapshot != nil, len(m.Entries) > 0, len(m.Data) > 0} {
+		m.Mode != 0, m.TruncZxid != 0, m.Snapshot != nil, len(m.Entries) > 0, len(m.Data) > 0,
+		m.Snapshot != nil && m.Snapshot.Membership != nil} {
 		if present {
 			n++
 		}
@@ -265,6 +270,16 @@ func encodePeerMessage(e *msgpack.Encoder, m zab.Message) error {
 	if len(m.Data) > 0 {
 		w.uint(peerKeyData)
 		w.bin(m.Data)
+	}
+	if m.Snapshot != nil && m.Snapshot.Membership != nil {
+		w.uint(peerKeyMembers)
+		w.arrayLen(2)
+		for _, ids := range [][]zab.ServerID{m.Snapshot.Membership.Voters, m.Snapshot.Membership.Observers} {
+			w.arrayLen(len(ids))
+			for _, id := range ids {
+				w.uint(uint64(id))
+			}
+		}
 	}
 	return w.err
 }
@@ -398,6 +413,14 @@ func (pd peerDecoder) field(m *zab.Message, key uint64) error {
 		m.Entries, err = pd.entries()
 	case peerKeyData:
 		m.Data, err = pd.bin()
+	case peerKeyMembers:
+		if m.Snapshot == nil {
+			return fmt.Errorf("membership without a snapshot")
+		}
+		var ms zab.Membership
+		if ms, err = pd.membership(); err == nil {
+			m.Snapshot.Membership = &ms
+		}
 	default:
 		err = pd.skip(0)
 	}
@@ -447,6 +470,28 @@ func (pd peerDecoder) entries() ([]zab.Entry, error) {
 		}
 	}
 	return out, nil
+}
+
+// membership decodes a Snapshot's membership: two arrays of server ids.
+func (pd peerDecoder) membership() (zab.Membership, error) {
+	var ms zab.Membership
+	if err := pd.arrayLenExactly(2); err != nil {
+		return ms, err
+	}
+	for _, ids := range []*[]zab.ServerID{&ms.Voters, &ms.Observers} {
+		n, err := pd.arrayLen(1)
+		if err != nil {
+			return ms, err
+		}
+		for range max(n, 0) {
+			id, err := pd.d.DecodeUint64()
+			if err != nil {
+				return ms, err
+			}
+			*ids = append(*ids, zab.ServerID(id))
+		}
+	}
+	return ms, nil
 }
 
 // uintMax decodes an unsigned integer no larger than limit.

@@ -60,6 +60,9 @@ func TestPeerCodecCoversEveryField(t *testing.T) {
 	if n := reflect.TypeFor[zab.Entry]().NumField(); n != 2 {
 		t.Errorf("zab.Entry has %d fields, the peer wire format carries 2", n)
 	}
+	if n := reflect.TypeFor[zab.Snapshot]().NumField(); n != 3 {
+		t.Errorf("zab.Snapshot has %d fields, the peer wire format carries 3", n)
+	}
 	if s := (peerMaxMessageType + 1).String(); !strings.HasPrefix(s, "MessageType(") {
 		t.Errorf("zab has a message type %s after %s that the wire format refuses", s, peerMaxMessageType)
 	}
