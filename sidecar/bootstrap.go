@@ -37,7 +37,8 @@ import (
 // mistake: it is logged and nobody bootstraps until it is fixed.
 
 // DynamicConfigFile is the file in dataDir that keeps the server lines a
-// bootstrapped member started with.
+// bootstrapped or joined member started with; later reconfigurations live
+// in the replicated tree, which wins over it.
 const DynamicConfigFile = "zoo.cfg.dynamic"
 
 // Bootstrapping reports whether this member forms the first voters with
@@ -53,7 +54,7 @@ const bootstrapSettle = 500 * time.Millisecond
 // New calls it before anything runs.
 func resolveBootstrap(cfg *Config, tree *znode.Tree, log zerolog.Logger) (*Config, error) {
 	log = log.With().Str("component", "bootstrap").Logger()
-	if c, ok, err := loadBootstrapped(cfg); ok || err != nil {
+	if c, ok, err := loadDynamicConfig(cfg); ok || err != nil {
 		if ok {
 			log.Info().Uint64("server_id", uint64(c.ServerID)).Int("servers", len(c.Servers)).Msg("bootstrapped before: server lines from " + DynamicConfigFile)
 		}
@@ -162,8 +163,8 @@ func bootstrapWith(cfg *Config, cands []discovery.Member, self string, log zerol
 		return nil, fmt.Errorf("sidecar: bootstrap: this member (%s) is not among the candidates", self)
 	}
 	m := newMembership(servers, 0)
-	if err := storage.WriteFileAtomic(cfg.DataDir, DynamicConfigFile, []byte(m.String()+"\n")); err != nil {
-		return nil, fmt.Errorf("sidecar: bootstrap: writing %s: %w", DynamicConfigFile, err)
+	if err := writeDynamicConfig(cfg.DataDir, m); err != nil {
+		return nil, fmt.Errorf("sidecar: bootstrap: %w", err)
 	}
 	if err := storage.WriteFileAtomic(cfg.DataDir, "myid", []byte(strconv.FormatUint(uint64(id), 10)+"\n")); err != nil {
 		return nil, fmt.Errorf("sidecar: bootstrap: writing myid: %w", err)
@@ -174,9 +175,17 @@ func bootstrapWith(cfg *Config, cands []discovery.Member, self string, log zerol
 	return c, nil
 }
 
-// loadBootstrapped reads the server lines and id a bootstrapped member
-// persisted; ok is false when it has none.
-func loadBootstrapped(cfg *Config) (c *Config, ok bool, err error) {
+// writeDynamicConfig persists m in dir's DynamicConfigFile, durably.
+func writeDynamicConfig(dir string, m membership) error {
+	if err := storage.WriteFileAtomic(dir, DynamicConfigFile, []byte(m.String()+"\n")); err != nil {
+		return fmt.Errorf("writing %s: %w", DynamicConfigFile, err)
+	}
+	return nil
+}
+
+// loadDynamicConfig reads the server lines and id a bootstrapped or joined
+// member persisted (DynamicConfigFile); ok is false when it has none.
+func loadDynamicConfig(cfg *Config) (c *Config, ok bool, err error) {
 	path := filepath.Join(cfg.DataDir, DynamicConfigFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {

@@ -36,8 +36,8 @@ import (
 //     (admitLoop), adds it to the membership by a reconfig txn; the
 //     voters then accept its connection and it syncs.
 //
-// Restarted, it finds its id in dataDir and the membership in its
-// recovered tree, and rejoins by itself. Gossip never makes it a voter.
+// Restarted, it finds its id and server lines in dataDir (observer.id and
+// zoo.cfg.dynamic) and rejoins by itself, without gossip's help. Gossip never makes it a voter.
 
 // Joining reports whether this member joins an existing ensemble through
 // gossip as an observer: it has gossip seeds and no server lines.
@@ -86,6 +86,12 @@ const (
 // starts the member's real one.
 func resolveJoin(cfg *Config, tree *znode.Tree, log zerolog.Logger) (*Config, error) {
 	log = log.With().Str("component", "join").Logger()
+	if c, ok, err := loadDynamicConfig(cfg); ok || err != nil {
+		if ok {
+			log.Info().Uint64("server_id", uint64(c.ServerID)).Msg("rejoining with the server lines of " + DynamicConfigFile)
+		}
+		return c, err
+	}
 	id, err := joinedID(cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -161,6 +167,9 @@ func resolveJoin(cfg *Config, tree *znode.Tree, log zerolog.Logger) (*Config, er
 		if s.ID != id {
 			servers = append(servers, s)
 		}
+	}
+	if err := writeDynamicConfig(cfg.DataDir, newMembership(servers, 0)); err != nil {
+		return nil, fmt.Errorf("sidecar: join: %w", err)
 	}
 	if err := g.Leave(200 * time.Millisecond); err != nil {
 		log.Debug().Err(err).Msg("gossip leave of the joining member")

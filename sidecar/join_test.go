@@ -96,6 +96,9 @@ func TestJoinAsObserverThroughGossip(t *testing.T) {
 	if err != nil || strings.TrimSpace(string(b)) != fmt.Sprint(id) {
 		t.Fatalf("observer.id: %q %v", b, err)
 	}
+	if b, err := os.ReadFile(filepath.Join(dir, DynamicConfigFile)); err != nil || !strings.Contains(string(b), fmt.Sprintf("server.%d=", id)) {
+		t.Fatalf("%s: %q %v", DynamicConfigFile, b, err)
+	}
 	cfgData := configData(t, vc)
 	if !strings.Contains(cfgData, fmt.Sprintf("server.%d=", id)) {
 		t.Fatalf("leader's /zookeeper/config lacks the observer:\n%s", cfgData)
