@@ -117,7 +117,13 @@ func runCommand(ctx context.Context, e *env, args []string) int {
 		log.Warn().Msg(w)
 	}
 	mode := "standalone"
-	if !cfg.Standalone() {
+	serverID := uint64(cfg.ServerID)
+	switch {
+	case cfg.Bootstrapping():
+		mode, serverID = "bootstrapping", 0 // the id comes from the bootstrap
+	case cfg.Joining():
+		mode, serverID = "joining", 0 // the id comes from dataDir or from the fleet
+	case !cfg.Standalone():
 		mode = cfg.Role().String()
 	}
 	log.Info().
@@ -126,7 +132,7 @@ func runCommand(ctx context.Context, e *env, args []string) int {
 		Str("config", path).
 		Str("client_addr", cfg.ClientAddr()).
 		Str("data_dir", cfg.DataDir).
-		Uint64("server_id", uint64(cfg.ServerID)).
+		Uint64("server_id", serverID).
 		Str("mode", mode).
 		Str("xds_addr", cfg.XDSAddress).
 		Str("gossip_addr", gossipAddrForLog(cfg)).
