@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -107,15 +108,7 @@ func resolveBootstrap(cfg *Config, tree *znode.Tree, log zerolog.Logger) (*Confi
 			g.Shutdown()
 			return resolveJoin(cfg, tree, log)
 		}
-		slices.SortFunc(cands, func(a, b discovery.Member) int {
-			switch {
-			case a.Name < b.Name:
-				return -1
-			case a.Name > b.Name:
-				return 1
-			}
-			return 0
-		})
+		slices.SortFunc(cands, func(a, b discovery.Member) int { return strings.Compare(a.Name, b.Name) })
 		names := make([]string, len(cands))
 		for i, m := range cands {
 			names[i] = m.Name

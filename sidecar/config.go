@@ -522,12 +522,7 @@ func (c *Config) Set(key, value, origin string) error {
 	case key == "gossip.address":
 		c.GossipAddress = value
 	case key == "gossip.seeds":
-		c.GossipSeeds = nil
-		for _, s := range strings.Split(value, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				c.GossipSeeds = append(c.GossipSeeds, s)
-			}
-		}
+		c.GossipSeeds = splitList(value)
 	case key == "gossip.keyFile":
 		c.GossipKeyFile = value
 	case key == "gossip.name":

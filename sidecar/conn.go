@@ -259,14 +259,7 @@ func (c *conn) handshake(frame []byte) bool {
 			Msg("refusing session: client has seen a newer zxid than this server; it must try another server")
 		return false
 	}
-	minMs, maxMs := c.s.cfg.SessionTimeoutBoundsMs()
-	toMs := int(req.TimeOut)
-	if toMs < minMs {
-		toMs = minMs
-	}
-	if toMs > maxMs {
-		toMs = maxMs
-	}
+	toMs := c.s.negotiatedTimeoutMs(req.TimeOut)
 	timeout := time.Duration(toMs) * time.Millisecond
 
 	if req.SessionID != 0 {

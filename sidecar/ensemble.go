@@ -128,10 +128,7 @@ func (m treeMachine) Snapshot() (zab.Snapshot, error) {
 
 func newEnsemble(s *Server, disk *storage.Store, seed int64) (*ensemble, error) {
 	cfg := s.cfg
-	members, err := initialMembership(s)
-	if err != nil {
-		return nil, err
-	}
+	members := initialMembership(s)
 	zc := zab.DefaultConfig()
 	zc.ID = cfg.ServerID
 	zc.Voters, zc.Observers = members.voters(), members.observers()

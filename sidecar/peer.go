@@ -88,6 +88,23 @@ func defaultPeerConfig() peerConfig {
 	}
 }
 
+// validatePeers reports an id 0 or a peer address that is not host:port
+// (self's is not checked), wrapping errPeerConfig.
+func validatePeers(self zab.ServerID, peers map[zab.ServerID]string) error {
+	for id, addr := range peers {
+		if id == 0 {
+			return fmt.Errorf("%w: Peers: contains id 0", errPeerConfig)
+		}
+		if id == self {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return fmt.Errorf("%w: Peers: server %d: address %q: want host:port", errPeerConfig, id, addr)
+		}
+	}
+	return nil
+}
+
 // validate reports the first wrong field, wrapping errPeerConfig.
 func (c peerConfig) validate() error {
 	bad := func(field, why string, args ...any) error {
@@ -99,16 +116,8 @@ func (c peerConfig) validate() error {
 	if c.Listener == nil && c.ListenAddr == "" {
 		return bad("ListenAddr", "must be set (or Listener)")
 	}
-	for id, addr := range c.Peers {
-		if id == 0 {
-			return bad("Peers", "contains id 0")
-		}
-		if id == c.Self {
-			continue
-		}
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			return bad("Peers", "server %d: address %q: want host:port", id, addr)
-		}
+	if err := validatePeers(c.Self, c.Peers); err != nil {
+		return err
 	}
 	switch {
 	case c.MaxFrameBytes == 0:
@@ -296,13 +305,8 @@ func (t *peerTransport) peers() map[zab.ServerID]*peerLink { return *t.links.Loa
 // connections are left to fail), an id whose address changed gets a new
 // link. The member hash of the handshake does not change. Any goroutine.
 func (t *peerTransport) setPeers(peers map[zab.ServerID]string) error {
-	for id, addr := range peers {
-		if id == 0 {
-			return fmt.Errorf("%w: Peers: contains id 0", errPeerConfig)
-		}
-		if _, _, err := net.SplitHostPort(addr); id != t.cfg.Self && err != nil {
-			return fmt.Errorf("%w: Peers: server %d: address %q: want host:port", errPeerConfig, id, addr)
-		}
+	if err := validatePeers(t.cfg.Self, peers); err != nil {
+		return err
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()

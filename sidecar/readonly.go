@@ -53,6 +53,13 @@ func (e *ensemble) leaveReadOnly() {
 	}
 }
 
+// negotiatedTimeoutMs is the session timeout a client asking for askedMs
+// gets: within minSessionTimeout and maxSessionTimeout.
+func (s *Server) negotiatedTimeoutMs(askedMs int32) int {
+	minMs, maxMs := s.cfg.SessionTimeoutBoundsMs()
+	return min(max(int(askedMs), minMs), maxMs)
+}
+
 // readOnlyHandshake answers a ConnectRequest while the member is in
 // read-only mode. It reports whether to go on.
 func (c *conn) readOnlyHandshake(req *jute.ConnectRequest) bool {
@@ -60,8 +67,7 @@ func (c *conn) readOnlyHandshake(req *jute.ConnectRequest) bool {
 		c.s.log.Debug().Str("remote", c.nc.RemoteAddr().String()).Msg("read-only mode: refusing a client that does not accept read-only sessions")
 		return false
 	}
-	minMs, maxMs := c.s.cfg.SessionTimeoutBoundsMs()
-	toMs := min(max(int(req.TimeOut), minMs), maxMs)
+	toMs := c.s.negotiatedTimeoutMs(req.TimeOut)
 	sid := req.SessionID
 	if sid != 0 {
 		if !c.s.sessions.alive(sid) || !bytes.Equal(req.Passwd, sessionPassword(sid)) {

@@ -1,8 +1,10 @@
 package sidecar
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"strconv"
@@ -92,8 +94,15 @@ func (m membership) peers() map[zab.ServerID]string {
 
 func newMembership(servers []ServerSpec, version int64) membership {
 	s := slices.Clone(servers)
-	slices.SortFunc(s, func(a, b ServerSpec) int { return int(a.ID) - int(b.ID) })
+	slices.SortFunc(s, func(a, b ServerSpec) int { return cmp.Compare(a.ID, b.ID) })
 	return membership{servers: s, version: version}
+}
+
+// membershipOf is the membership of the servers in byID, checked for
+// shared addresses.
+func membershipOf(byID map[zab.ServerID]ServerSpec, version int64) (membership, error) {
+	m := newMembership(slices.Collect(maps.Values(byID)), version)
+	return m, m.checkAddresses()
 }
 
 // errBadMembership says what is wrong with a server list.
@@ -129,12 +138,7 @@ func parseMembership(text string) (membership, error) {
 		}
 		byID[s.ID] = s
 	}
-	servers := make([]ServerSpec, 0, len(byID))
-	for _, s := range byID {
-		servers = append(servers, s)
-	}
-	out := newMembership(servers, m.version)
-	return out, out.checkAddresses()
+	return membershipOf(byID, m.version)
 }
 
 // parseJoiner parses one `server.N` key and its spec.
@@ -203,12 +207,7 @@ func (m membership) next(req *jute.ReconfigRequest) (membership, error) {
 		}
 		byID[s.ID] = s
 	}
-	servers := make([]ServerSpec, 0, len(byID))
-	for _, s := range byID {
-		servers = append(servers, s)
-	}
-	n := newMembership(servers, 0)
-	return n, n.checkAddresses()
+	return membershipOf(byID, 0)
 }
 
 func splitList(s string) []string {
@@ -227,8 +226,8 @@ func configOfTxn(data []byte) (zab.Membership, bool) {
 	if typ, ok := jute.TxnType(data); !ok || typ != jute.OpReconfig {
 		return zab.Membership{}, false // every other txn, without decoding it
 	}
-	hdr, body, err := jute.DecodeTxn(data)
-	if err != nil || hdr.Type != jute.OpReconfig {
+	_, body, err := jute.DecodeTxn(data)
+	if err != nil {
 		return zab.Membership{}, false
 	}
 	sd, ok := body.(*jute.SetDataTxn)
@@ -245,7 +244,7 @@ func configOfTxn(data []byte) (zab.Membership, bool) {
 // initialMembership decides the membership a member starts with: the one in
 // its recovered tree if a reconfig ever set it, else zoo.cfg's server
 // lines, which it then writes into /zookeeper/config as ZooKeeper does.
-func initialMembership(s *Server) (membership, error) {
+func initialMembership(s *Server) membership {
 	static := newMembership(s.cfg.Servers, 0)
 	data := s.tree.ConfigData()
 	if len(data) > 0 {
@@ -253,11 +252,11 @@ func initialMembership(s *Server) (membership, error) {
 		if err == nil && m.version > 0 {
 			s.log.Info().Str("version", strconv.FormatInt(m.version, 16)).Int("servers", len(m.servers)).
 				Msg("membership from the last reconfig (it wins over zoo.cfg's server lines)")
-			return m, nil
+			return m
 		}
 	}
 	s.tree.InitConfig([]byte(static.String()), 0, time.Now().UnixMilli())
-	return static, nil
+	return static
 }
 
 // prepareReconfig is Prep's Reconfig hook on the leader; it runs on the run
@@ -317,7 +316,8 @@ func (e *ensemble) applyMembership(m membership) {
 	// transport learns addresses here. A member still in zab's membership
 	// (a later change not applied yet) keeps its link.
 	peers := m.peers()
-	for _, id := range slices.Concat(e.node.Membership().Voters, e.node.Membership().Observers) {
+	inUse := e.node.Membership()
+	for _, id := range slices.Concat(inUse.Voters, inUse.Observers) {
 		if _, ok := peers[id]; !ok {
 			if old, ok := e.members.get(id); ok {
 				peers[id] = old.PeerAddr()
